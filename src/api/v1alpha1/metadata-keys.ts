@@ -1,0 +1,55 @@
+// Labels and annotations that are part of coffre's API: users and tools may rely on them.
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'coffre';
+/** On target and state Secrets: the name of the VaultConnection that owns them. */
+export const CONNECTION_LABEL = 'coffre.dev/connection';
+
+/** On a VaultConnection: set to a new value (e.g. a timestamp) to obtain a new token at once. */
+export const FORCE_REFRESH_ANNOTATION = 'coffre.dev/force-refresh';
+/** On a target Secret: SHA-256 of the published data; changes only when the data does. */
+export const DATA_HASH_ANNOTATION = 'coffre.dev/data-hash';
+/** On a target Secret: fingerprint of what the token was requested with (endpoint, client, audience, scopes, credentials). */
+export const REQUEST_HASH_ANNOTATION = 'coffre.dev/request-hash';
+/** On a target Secret: the force-refresh value last honoured. */
+export const FORCE_REFRESH_HANDLED_ANNOTATION = 'coffre.dev/force-refresh-handled';
+/** On the pod template of a rollout restart target: the data hash that caused the last restart. */
+export const RESTARTED_FOR_ANNOTATION = 'coffre.dev/restarted-for';
+
+export const metadataKeyDocs: readonly { key: string; on: string; meaning: string }[] = [
+  {
+    key: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    on: 'Secrets coffre writes',
+    meaning:
+      'Marks Secrets coffre manages; coffre watches only these (and the Secrets connections reference).',
+  },
+  { key: CONNECTION_LABEL, on: 'Secrets coffre writes', meaning: 'Name of the owning VaultConnection.' },
+  {
+    key: FORCE_REFRESH_ANNOTATION,
+    on: 'VaultConnection',
+    meaning:
+      'Set to a new value (e.g. `date +%s`) to obtain a new token at once: `kubectl annotate vc NAME coffre.dev/force-refresh=$(date +%s) --overwrite`.',
+  },
+  {
+    key: DATA_HASH_ANNOTATION,
+    on: 'target Secret',
+    meaning:
+      'SHA-256 of the published data; changes only when the data changes. Use it to restart workloads yourself.',
+  },
+  {
+    key: REQUEST_HASH_ANNOTATION,
+    on: 'target Secret',
+    meaning:
+      'Fingerprint of the token request (endpoint, client, audience, scopes and a salted digest of the credentials); a change makes coffre mint a new token.',
+  },
+  {
+    key: FORCE_REFRESH_HANDLED_ANNOTATION,
+    on: 'target Secret',
+    meaning: 'The force-refresh value coffre last honoured.',
+  },
+  {
+    key: RESTARTED_FOR_ANNOTATION,
+    on: 'pod template of a rolloutRestartTargets workload',
+    meaning: 'Data hash that caused the last restart; changing it is what restarts the pods.',
+  },
+];

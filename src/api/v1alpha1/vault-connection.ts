@@ -1,0 +1,326 @@
+// VaultConnection: a connection to an outside service. Its credentials live in a Secret (or, for OAuth
+// types, in a shared OAuthClient); coffre publishes what consumers need to a target Secret and, for token
+// types, keeps a valid access token there.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Conditions } from './conditions.ts';
+import { ConnectionTypes, type ConnectionType } from './connection-types.ts';
+import { LocalReferenceSchema } from './references.ts';
+import {
+  DNS_LABEL_PATTERN,
+  DNS_SUBDOMAIN_PATTERN,
+  DURATION_PATTERN,
+  HostName,
+  HttpsUrl,
+  ObjectName,
+  Scopes,
+  StringEnum,
+  StringMap,
+  VALIDATIONS,
+  strictObject,
+  type ValidationRule,
+} from './schema-kit.ts';
+
+export const OAuthGrants = ['client_credentials', 'refresh_token'] as const;
+export type OAuthGrant = (typeof OAuthGrants)[number];
+export const RolloutKinds = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+export type RolloutKind = (typeof RolloutKinds)[number];
+
+/** Suffix of the default target Secret name: `<connection name>-token`. */
+export const DEFAULT_TARGET_SUFFIX = '-token';
+
+const audience = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'The API the token is for (the `audience` request parameter, as Auth0 names it).',
+});
+const strictScopes = Type.Boolean({
+  description:
+    'When true, a token granted more scopes than requested keeps the connection from Ready (reason ScopesExceeded). A Warning event is emitted either way.',
+});
+
+const Auth0SettingsSchema = Type.Object(
+  {
+    domain: HostName('Tenant domain of the M2M application, e.g. `acme.eu.auth0.com` (no scheme).'),
+    audience: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        description:
+          'API identifier. Defaults to the Management API of the tenant: `https://{domain}/api/v2/`.',
+      }),
+    ),
+    scopes: Type.Optional(Scopes('Scopes to request, least privilege first: e.g. `read:users`.')),
+    strictScopes: Type.Optional(strictScopes),
+  },
+  { ...strictObject, description: 'Settings of an `auth0` connection (client credentials, M2M).' },
+);
+
+const OAuth2SettingsSchema = Type.Object(
+  {
+    grant: Type.Optional(
+      StringEnum(OAuthGrants, {
+        description:
+          'Grant used to obtain tokens. Defaults to `client_credentials`. With `refresh_token`, credentialsRef names a Secret with a `refreshToken` key; rotated refresh tokens are persisted by coffre.',
+      }),
+    ),
+    audience: Type.Optional(audience),
+    resource: Type.Optional(
+      Type.Array(HttpsUrl('Resource indicator (RFC 8707).'), {
+        maxItems: 8,
+        'x-kubernetes-list-type': 'set',
+        description: 'Resource indicators (RFC 8707) to request the token for.',
+      }),
+    ),
+    scopes: Type.Optional(Scopes('Scopes to request.')),
+    strictScopes: Type.Optional(strictScopes),
+  },
+  {
+    ...strictObject,
+    description: 'Settings of an `oauth2` connection (any OAuth 2.0 server, via an OAuthClient).',
+  },
+);
+
+const emptySettings = (type: string, description: string) =>
+  Type.Object({}, { ...strictObject, description: `Settings of a \`${type}\` connection. ${description}` });
+
+const ShopifySettingsSchema = Type.Object(
+  {
+    shopDomain: Type.String({
+      minLength: 15,
+      maxLength: 253,
+      pattern: '^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$',
+      description: 'The shop, e.g. `acme.myshopify.com`.',
+    }),
+    scopes: Type.Optional(Scopes('Scopes to request with the client credentials grant.')),
+  },
+  { ...strictObject, description: 'Settings of a `shopify` connection.' },
+);
+
+const ZendeskSettingsSchema = Type.Object(
+  {
+    subdomain: Type.String({
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_LABEL_PATTERN,
+      description: 'The Zendesk subdomain: `acme` for https://acme.zendesk.com.',
+    }),
+  },
+  { ...strictObject, description: 'Settings of a `zendesk` connection.' },
+);
+
+const RefreshSchema = Type.Object(
+  {
+    renewBeforePercentage: Type.Optional(
+      Type.Integer({
+        minimum: 5,
+        maximum: 90,
+        description:
+          'Renew when this share of the token lifetime remains. Defaults to 33. Jitter of up to a tenth of the window is added so that tokens issued together are not renewed together.',
+      }),
+    ),
+    renewBefore: Type.Optional(
+      Type.String({
+        maxLength: 32,
+        pattern: DURATION_PATTERN,
+        description:
+          'Renew this long before expiry, e.g. `10m`. Capped at two thirds of the lifetime so a short-lived token is not renewed continuously.',
+      }),
+    ),
+  },
+  {
+    ...strictObject,
+    description: 'When to renew tokens.',
+    [VALIDATIONS]: [
+      {
+        rule: '!(has(self.renewBefore) && has(self.renewBeforePercentage))',
+        message: 'set renewBefore or renewBeforePercentage, not both',
+        check: (self: { renewBefore?: string; renewBeforePercentage?: number }) =>
+          !(self.renewBefore !== undefined && self.renewBeforePercentage !== undefined),
+      },
+    ],
+  },
+);
+
+const TargetSchema = Type.Object(
+  {
+    name: Type.Optional(
+      ObjectName(
+        `Name of the Secret coffre writes. Defaults to \`<connection name>${DEFAULT_TARGET_SUFFIX}\`.`,
+      ),
+    ),
+    template: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 253,
+              description: 'Type of the target Secret. Defaults to `Opaque`.',
+            }),
+          ),
+          labels: Type.Optional(StringMap({ description: 'Extra labels for the target Secret.' })),
+          annotations: Type.Optional(StringMap({ description: 'Extra annotations for the target Secret.' })),
+          data: Type.Optional(
+            StringMap({
+              description:
+                'Keys to publish instead of the default keys. Values are text with `{{ .key }}` placeholders naming default keys (e.g. `Bearer {{ .access_token }}`); nothing else is evaluated.',
+              maxProperties: 64,
+            }),
+          ),
+        },
+        { ...strictObject, description: 'Shape of the target Secret.' },
+      ),
+    ),
+  },
+  { ...strictObject, description: 'The Secret that consumers mount.' },
+);
+
+const RolloutTargetSchema = Type.Object(
+  {
+    kind: StringEnum(RolloutKinds, { description: 'Kind of the workload.' }),
+    name: ObjectName('Name of the workload in the same namespace.'),
+  },
+  { ...strictObject, description: 'A workload restarted when the published data changes.' },
+);
+
+/** Per-type settings blocks; the CEL rules below tie each block to its type. */
+const settingsBlocks: Record<ConnectionType, { schema: TSchema; required: boolean }> = {
+  auth0: { schema: Auth0SettingsSchema, required: true },
+  oauth2: { schema: OAuth2SettingsSchema, required: false },
+  twilio: { schema: emptySettings('twilio', 'None yet.'), required: false },
+  slack: { schema: emptySettings('slack', 'None yet.'), required: false },
+  shopify: { schema: ShopifySettingsSchema, required: true },
+  zendesk: { schema: ZendeskSettingsSchema, required: true },
+  apiKey: { schema: emptySettings('apiKey', 'None yet.'), required: false },
+  bearerToken: { schema: emptySettings('bearerToken', 'None yet.'), required: false },
+  basicAuth: { schema: emptySettings('basicAuth', 'None yet.'), required: false },
+};
+
+type SpecShape = Record<string, unknown> & {
+  type?: string;
+  credentialsRef?: unknown;
+  oauthClientRef?: unknown;
+  oauth2?: { grant?: string };
+};
+
+const OAUTH_CLIENT_TYPES: readonly ConnectionType[] = ['auth0', 'oauth2'];
+
+const specRules: ValidationRule[] = [
+  ...ConnectionTypes.map((type): ValidationRule => ({
+    rule: `!has(self.${type}) || self.type == '${type}'`,
+    message: `spec.${type} is only allowed when type is ${type}`,
+    fieldPath: `.${type}`,
+    reason: 'FieldValueForbidden',
+    check: (self: SpecShape) => self[type] === undefined || self.type === type,
+  })),
+  ...ConnectionTypes.filter((type) => settingsBlocks[type].required).map((type): ValidationRule => ({
+    rule: `self.type != '${type}' || has(self.${type})`,
+    message: `type ${type} requires the spec.${type} settings block`,
+    fieldPath: `.${type}`,
+    reason: 'FieldValueRequired',
+    check: (self: SpecShape) => self.type !== type || self[type] !== undefined,
+  })),
+  {
+    rule: "!has(self.credentialsRef) || !has(self.oauthClientRef) || (self.type == 'oauth2' && has(self.oauth2) && has(self.oauth2.grant) && self.oauth2.grant == 'refresh_token')",
+    message:
+      'credentialsRef and oauthClientRef are mutually exclusive (except for oauth2 with grant refresh_token, where credentialsRef holds the refresh token)',
+    fieldPath: '.oauthClientRef',
+    reason: 'FieldValueForbidden',
+    check: (self: SpecShape) =>
+      self.credentialsRef === undefined ||
+      self.oauthClientRef === undefined ||
+      (self.type === 'oauth2' && self.oauth2?.grant === 'refresh_token'),
+  },
+  {
+    rule: `!has(self.oauthClientRef) || self.type in [${OAUTH_CLIENT_TYPES.map((t) => `'${t}'`).join(', ')}]`,
+    message: `oauthClientRef is only allowed for types ${OAUTH_CLIENT_TYPES.join(' and ')}`,
+    fieldPath: '.oauthClientRef',
+    reason: 'FieldValueForbidden',
+    check: (self: SpecShape) =>
+      self.oauthClientRef === undefined || OAUTH_CLIENT_TYPES.includes(self.type as ConnectionType),
+  },
+];
+
+export const VaultConnectionSpecSchema = Type.Object(
+  {
+    type: StringEnum(ConnectionTypes, {
+      description: 'The kind of service; decides the keys read and written.',
+    }),
+    credentialsRef: Type.Optional(
+      Type.Unsafe<{ name: string; namespace?: string }>({
+        ...LocalReferenceSchema,
+        description:
+          'Secret in the same namespace holding the credentials (keys per type in the API reference). Absent, missing or incomplete: the connection is Empty.',
+      }),
+    ),
+    oauthClientRef: Type.Optional(
+      Type.Unsafe<{ name: string; namespace?: string }>({
+        ...LocalReferenceSchema,
+        description:
+          'For auth0 and oauth2: a shared OAuthClient in the same namespace instead of credentialsRef.',
+      }),
+    ),
+    auth0: Type.Optional(settingsBlocks.auth0.schema as typeof Auth0SettingsSchema),
+    oauth2: Type.Optional(settingsBlocks.oauth2.schema as typeof OAuth2SettingsSchema),
+    twilio: Type.Optional(settingsBlocks.twilio.schema),
+    slack: Type.Optional(settingsBlocks.slack.schema),
+    shopify: Type.Optional(settingsBlocks.shopify.schema as typeof ShopifySettingsSchema),
+    zendesk: Type.Optional(settingsBlocks.zendesk.schema as typeof ZendeskSettingsSchema),
+    apiKey: Type.Optional(settingsBlocks.apiKey.schema),
+    bearerToken: Type.Optional(settingsBlocks.bearerToken.schema),
+    basicAuth: Type.Optional(settingsBlocks.basicAuth.schema),
+    refresh: Type.Optional(RefreshSchema),
+    target: Type.Optional(TargetSchema),
+    rolloutRestartTargets: Type.Optional(
+      Type.Array(RolloutTargetSchema, {
+        maxItems: 16,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['kind', 'name'],
+        description:
+          'Workloads restarted (like `kubectl rollout restart`) only when the published data changes.',
+      }),
+    ),
+  },
+  {
+    ...strictObject,
+    description: 'The desired connection.',
+    [VALIDATIONS]: specRules,
+  },
+);
+export type VaultConnectionSpec = Static<typeof VaultConnectionSpecSchema>;
+export type Auth0Settings = Static<typeof Auth0SettingsSchema>;
+export type OAuth2Settings = Static<typeof OAuth2SettingsSchema>;
+export type ShopifySettings = Static<typeof ShopifySettingsSchema>;
+export type ZendeskSettings = Static<typeof ZendeskSettingsSchema>;
+export type RefreshSettings = Static<typeof RefreshSchema>;
+export type TargetSettings = Static<typeof TargetSchema>;
+
+export const VaultConnectionStatusSchema = Type.Object(
+  {
+    conditions: Type.Optional(Conditions),
+    observedGeneration: Type.Optional(
+      Type.Integer({ minimum: 0, format: 'int64', description: 'The generation this status describes.' }),
+    ),
+    secretName: Type.Optional(
+      Type.String({ pattern: DNS_SUBDOMAIN_PATTERN, description: 'Name of the target Secret.' }),
+    ),
+    expiresAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When the published token expires.' }),
+    ),
+    lastRefreshTime: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When coffre last obtained a token.' }),
+    ),
+    nextRefreshTime: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When coffre will next renew the token.' }),
+    ),
+    grantedScopes: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 256,
+        'x-kubernetes-list-type': 'atomic',
+        description: 'Scopes the server granted (as it reported them).',
+      }),
+    ),
+  },
+  { ...strictObject, description: 'Observed state of the connection. Never holds secret material.' },
+);
+export type VaultConnectionStatus = Static<typeof VaultConnectionStatusSchema>;
