@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// Three suites, all run by `npm test`:
+// - unit: pure functions and in-process fakes, milliseconds each;
+// - oauth: the OAuth engine against real HTTP servers on 127.0.0.1 (oidc-provider, Slack- and
+//   Shopify-shaped endpoints, hostile servers); no Kubernetes;
+// - integration: a real kube-apiserver + etcd started once per run (global setup).
 export default defineConfig({
   test: {
     projects: [
@@ -7,6 +12,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'oauth',
+          include: ['test/oauth/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
     ],
