@@ -1,0 +1,67 @@
+// metav1.Condition bookkeeping: lastTransitionTime moves only when status flips, observedGeneration
+// is stamped, and equality ignores nothing else so an unchanged condition never causes a write.
+import type { Condition } from '../api/v1alpha1/conditions.ts';
+
+export interface DesiredCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+/** Merges desired conditions into the current list; the order of `desired` wins, unknown types are kept last. */
+export function mergeConditions(
+  current: readonly Condition[] | undefined,
+  desired: readonly DesiredCondition[],
+  observedGeneration: number,
+  now: Date,
+): Condition[] {
+  const byType = new Map((current ?? []).map((c) => [c.type, c]));
+  const merged: Condition[] = desired.map((want) => {
+    const existing = byType.get(want.type);
+    const lastTransitionTime =
+      existing !== undefined && existing.status === want.status
+        ? existing.lastTransitionTime
+        : formatTime(now);
+    return {
+      type: want.type,
+      status: want.status,
+      observedGeneration,
+      lastTransitionTime,
+      reason: want.reason,
+      message: truncate(want.message, 1024),
+    };
+  });
+  const desiredTypes = new Set(desired.map((d) => d.type));
+  for (const condition of current ?? []) if (!desiredTypes.has(condition.type)) merged.push(condition);
+  return merged;
+}
+
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+/** RFC 3339 with second precision, as metav1.Time serialises. */
+export function formatTime(date: Date | number): string {
+  return new Date(Math.floor(new Date(date).getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The conditions whose status differs between two lists (for events on transitions). */
+export function transitions(
+  before: readonly Condition[] | undefined,
+  after: readonly Condition[],
+): { condition: Condition; previous: Condition | undefined }[] {
+  return after
+    .map((condition) => ({ condition, previous: findCondition(before, condition.type) }))
+    .filter(
+      ({ condition, previous }) =>
+        previous?.status !== condition.status || previous.reason !== condition.reason,
+    );
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { mergeConditions, transitions } from '../../../src/reconcilers/conditions.ts';
+
+const t0 = new Date('2026-11-22T12:00:00Z');
+const t1 = new Date('2026-11-22T12:05:00.750Z');
+
+describe('mergeConditions', () => {
+  const ready = {
+    type: 'Ready',
+    status: 'False' as const,
+    reason: 'SecretNotFound',
+    message: 'Secret crm not found',
+  };
+
+  it('should stamp lastTransitionTime and observedGeneration on a new condition', () => {
+    expect(mergeConditions(undefined, [ready], 3, t0)).toEqual([
+      { ...ready, observedGeneration: 3, lastTransitionTime: '2026-11-22T12:00:00Z' },
+    ]);
+  });
+
+  it('should keep lastTransitionTime when only the reason or message changes', () => {
+    const before = mergeConditions(undefined, [ready], 1, t0);
+    const after = mergeConditions(before, [{ ...ready, reason: 'KeysMissing', message: 'other' }], 2, t1);
+    expect(after[0]?.lastTransitionTime).toBe('2026-11-22T12:00:00Z');
+    expect(after[0]?.observedGeneration).toBe(2);
+  });
+
+  it('should move lastTransitionTime, at second precision, when the status flips', () => {
+    const before = mergeConditions(undefined, [ready], 1, t0);
+    const after = mergeConditions(before, [{ ...ready, status: 'True', reason: 'TokenValid' }], 1, t1);
+    expect(after[0]?.lastTransitionTime).toBe('2026-11-22T12:05:00Z');
+  });
+
+  it('should be stable: merging the same desired state again changes nothing', () => {
+    const once = mergeConditions(undefined, [ready], 1, t0);
+    expect(mergeConditions(once, [ready], 1, t1)).toEqual(once);
+  });
+
+  it('should keep conditions of other types that it does not manage', () => {
+    const foreign = {
+      type: 'Foo',
+      status: 'True' as const,
+      reason: 'Bar',
+      message: '',
+      lastTransitionTime: 'x',
+    };
+    expect(mergeConditions([foreign], [ready], 1, t0).map((c) => c.type)).toEqual(['Ready', 'Foo']);
+  });
+
+  it('should truncate very long messages', () => {
+    const merged = mergeConditions(undefined, [{ ...ready, message: 'x'.repeat(5000) }], 1, t0);
+    expect(merged[0]?.message.length).toBe(1024);
+  });
+});
+
+describe('transitions', () => {
+  it('should report status and reason changes, not message changes', () => {
+    const before = mergeConditions(
+      undefined,
+      [{ type: 'Ready', status: 'False', reason: 'A', message: 'm1' }],
+      1,
+      t0,
+    );
+    const sameReason = mergeConditions(
+      before,
+      [{ type: 'Ready', status: 'False', reason: 'A', message: 'm2' }],
+      1,
+      t1,
+    );
+    expect(transitions(before, sameReason)).toEqual([]);
+    const newReason = mergeConditions(
+      before,
+      [{ type: 'Ready', status: 'False', reason: 'B', message: 'm2' }],
+      1,
+      t1,
+    );
+    expect(transitions(before, newReason).map((t) => t.condition.reason)).toEqual(['B']);
+  });
+});
