@@ -20,13 +20,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     onProgress: (line) => {
       console.log(`[controlplane] ${line}`);
     },
+    // Before kube-controller-manager starts, so its garbage collector knows the CRDs at once.
+    beforeControllerManager: async (kubeconfigPath) => {
+      await installCrds(loadKubeConfig({ kubeconfigPath }));
+    },
   });
-  try {
-    await installCrds(loadKubeConfig(controlPlane));
-  } catch (error) {
-    await controlPlane.stop();
-    throw error;
-  }
   console.log(
     `[controlplane] Kubernetes ${controlPlane.version.gitVersion} (${controlPlane.version.goVersion}) at ${controlPlane.server}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );

@@ -1,9 +1,8 @@
 // npm run controlplane: a local control plane (etcd, kube-apiserver, kube-controller-manager) with
 // coffre's CRDs installed. Prints KUBECONFIG=<path> once ready and stays up until interrupted.
 import { parseArgs } from 'node:util';
-import { startControlPlane } from './controlplane.ts';
+import { loadKubeConfig, startControlPlane } from './controlplane.ts';
 import { installCrds } from './crds.ts';
-import { loadKubeConfig } from './controlplane.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +18,11 @@ const controlPlane = await startControlPlane({
   onProgress: (line) => {
     console.error(`controlplane: ${line}`);
   },
+  beforeControllerManager: async (kubeconfigPath) => {
+    if (values['no-crds']) return;
+    const names = await installCrds(loadKubeConfig({ kubeconfigPath }));
+    console.error(`controlplane: installed ${names.join(', ')}`);
+  },
 });
 let stopping = false;
 const stop = async (signal: string) => {
@@ -31,10 +35,6 @@ const stop = async (signal: string) => {
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
-if (!values['no-crds']) {
-  const names = await installCrds(loadKubeConfig(controlPlane));
-  console.error(`controlplane: installed ${names.join(', ')}`);
-}
 console.error(
   `controlplane: Kubernetes ${controlPlane.version.gitVersion} at ${controlPlane.server}; Ctrl-C stops it`,
 );
