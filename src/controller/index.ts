@@ -8,3 +8,4 @@ export * from './rate-limiter.ts';
 export * from './store.ts';
 export * from './types.ts';
 export * from './work-queue.ts';
+export * from './informer-group.ts';
