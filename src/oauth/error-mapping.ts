@@ -100,26 +100,18 @@ export function toOAuthError(error: unknown, context: ErrorContext): OAuthError 
   const libraryCode = codeOf(error);
   const fallback: OAuthErrorCode = context.phase === 'discovery' ? 'discovery_failed' : 'invalid_response';
   const cause = libraryCause(error);
+  // An HTTP error status wins over what the library disliked about the body (e.g. a 429 in plain text).
+  const response = error instanceof Error && error.cause instanceof Response ? error.cause : undefined;
+  if (response !== undefined && (response.status < 200 || response.status >= 300)) {
+    const mapped = fromHttpResponse(response.status, response.headers, undefined, context);
+    // During discovery, a 404 (or another non-error status) means "no metadata here".
+    return context.phase === 'discovery' && mapped.code === 'invalid_response'
+      ? new OAuthError('discovery_failed', message(context, 'found no metadata', `HTTP ${response.status}`), {
+          status: response.status,
+        })
+      : mapped;
+  }
   switch (libraryCode) {
-    case 'OAUTH_RESPONSE_IS_NOT_CONFORM': {
-      const response = error instanceof Error ? error.cause : undefined;
-      if (response instanceof Response) {
-        const mapped = fromHttpResponse(response.status, response.headers, undefined, context);
-        // A 404 during discovery is "no metadata here", not a bad token response.
-        return context.phase === 'discovery' && mapped.code === 'invalid_response'
-          ? new OAuthError(
-              'discovery_failed',
-              message(context, 'found no metadata', `HTTP ${response.status}`),
-              {
-                status: response.status,
-              },
-            )
-          : mapped;
-      }
-      return new OAuthError(fallback, message(context, 'got an unexpected HTTP status', libraryCode), {
-        cause,
-      });
-    }
     case 'OAUTH_HTTP_REQUEST_FORBIDDEN':
     case 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN':
       return new OAuthError('insecure_url', message(context, 'was refused', 'only https is allowed'), {
