@@ -197,7 +197,8 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
       const rate = currentRate(state, now);
       state.heldUntil = Math.max(state.heldUntil, now + (retryAfterMs ?? settings.defaultPenaltyMs));
       state.slowedRate = Math.max(settings.minRatePerSecond, rate / 2);
-      state.tokens = 0;
+      // One request may go as soon as the hold ends (the server said when to retry); then the slowed pace.
+      state.tokens = 1;
       state.refilledAt = now;
       pump(host, state);
     },

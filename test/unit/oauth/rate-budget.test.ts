@@ -111,7 +111,7 @@ describe('createRateBudget', () => {
     expect(budget.state(host).ratePerSecond).toBe(10);
   });
 
-  it('earns no tokens while held, and paces slowly right after', async () => {
+  it('earns no tokens while held; lets one request through when the hold ends, then paces slowly', async () => {
     const clock = new FakeClock();
     const budget = createRateBudget({
       clock,
@@ -122,12 +122,14 @@ describe('createRateBudget', () => {
     });
     budget.penalize(host, 10_000);
     await clock.advance(10_000);
-    // At 5 req/s (halved), the first token arrives after 200 ms, not at once.
-    const { granted } = track([budget.acquire(host)]);
-    await clock.advance(150);
-    expect(granted).toHaveLength(0);
-    await clock.advance(60);
+    const { granted } = track([budget.acquire(host), budget.acquire(host)]);
+    await clock.advance(0);
     expect(granted).toHaveLength(1);
+    // At 5 req/s (halved), the next token takes 200 ms.
+    await clock.advance(150);
+    expect(granted).toHaveLength(1);
+    await clock.advance(60);
+    expect(granted).toHaveLength(2);
   });
 
   it('slows down further on repeated 429s, never below the floor', () => {
