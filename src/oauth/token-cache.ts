@@ -3,10 +3,13 @@
 // N callers, one token request per token lifetime (Auth0 bills M2M tokens). Keys hold salted HMAC
 // fingerprints of the credentials, never the credentials; a rotated client secret or private key
 // changes the key, so a token minted with the old credential is not handed out for the new one.
-// refresh_token grants are keyed by their refresh token's fingerprint: two refresh tokens never share.
+// refresh_token grants are keyed by their refresh token's fingerprint: two refresh tokens never share;
+// a refresh token the server rotated is never sent again (its successor is used), and one the server
+// refused for good (reauthorization_required) fails at once without another request.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
+import { OAuthError } from './errors.ts';
 import type { TokenRequest, TokenSet } from './types.ts';
 
 export const TOKEN_CACHE_DEFAULTS = {
@@ -49,6 +52,10 @@ interface Entry {
   token?: TokenSet;
   current?: Flight;
   next?: Flight;
+  /** refresh_token grants: the request with the refresh token the server rotated this one into. */
+  successor?: TokenRequest;
+  /** refresh_token grants: the server refused this refresh token for good. */
+  dead?: OAuthError;
 }
 
 export interface TokenCache {
@@ -111,13 +118,26 @@ export function createTokenCache(options: TokenCacheOptions, fetcher: TokenFetch
 
   function flight(entry: Entry, request: TokenRequest, queued: boolean): Flight {
     const state: Flight = { sent: false, promise: Promise.resolve() as unknown as Promise<TokenSet> };
-    const run = (): Promise<TokenSet> =>
-      fetcher(request, () => {
+    const run = (): Promise<TokenSet> => {
+      // A queued flight starts after another one, which may have rotated or killed the refresh token.
+      if (entry.dead !== undefined) return Promise.reject(entry.dead);
+      if (entry.successor !== undefined) {
+        return cache.getToken(entry.successor, { force: true }).then(({ tokenSet }) => tokenSet);
+      }
+      return fetcher(request, () => {
         state.sent = true;
-      }).then((token) => {
-        store(entry, token);
-        return token;
-      });
+      }).then(
+        (token) => {
+          store(entry, token);
+          recordRotation(entry, request, token);
+          return token;
+        },
+        (error: unknown) => {
+          if (error instanceof OAuthError && error.code === 'reauthorization_required') entry.dead = error;
+          throw error;
+        },
+      );
+    };
     if (queued) {
       state.promise = new Promise<TokenSet>((resolve, reject) => {
         state.start = () => {
@@ -139,10 +159,24 @@ export function createTokenCache(options: TokenCacheOptions, fetcher: TokenFetch
     return state;
   }
 
+  /**
+   * A rotated refresh token is never sent again: callers still holding it are served from its
+   * successor (the token set they get carries the newest refresh token to persist).
+   */
+  function recordRotation(entry: Entry, request: TokenRequest, token: TokenSet): void {
+    const rotated = token.refreshToken;
+    if (request.grant.type !== 'refresh_token' || rotated === undefined) return;
+    if (rotated.equals(request.grant.refreshToken)) return;
+    const successor: TokenRequest = { ...request, grant: { type: 'refresh_token', refreshToken: rotated } };
+    entry.successor = successor;
+    store(entryFor(cache.keyOf(successor)), token);
+  }
+
   const cache: TokenCache = {
     async getToken(request, getOptions = {}) {
       const minTtlMs = getOptions.minTtlMs ?? 0;
       const entry = entryFor(cache.keyOf(request));
+      if (entry.dead !== undefined) throw entry.dead;
       if (getOptions.force !== true) {
         if (entry.token !== undefined && validFor(entry.token) > minTtlMs) {
           return { tokenSet: entry.token, source: 'cache' };
@@ -155,6 +189,7 @@ export function createTokenCache(options: TokenCacheOptions, fetcher: TokenFetch
         entry.next = flight(entry, request, true);
         return { tokenSet: await entry.next.promise, source: 'fetched' };
       }
+      if (entry.successor !== undefined) return cache.getToken(entry.successor, getOptions);
       entry.current = flight(entry, request, false);
       return { tokenSet: await entry.current.promise, source: 'fetched' };
     },

@@ -369,12 +369,15 @@ describe('refresh_token with rotation', () => {
     expect(again.refreshToken?.reveal()).toBe(rotated);
     expect(server.tokenRequests('refresh_token')).toBe(before);
 
-    // The new refresh token works in turn.
-    const next = await engine.getToken({
+    // The holder of the new refresh token shares the same result; forced, it rotates again.
+    const rotatedRequest: TokenRequest = {
       client: postClient(),
       grant: { type: 'refresh_token', refreshToken: secret(rotated) },
-    });
+    };
+    expect(await engine.getToken(rotatedRequest)).toBe(token);
+    const next = await engine.getToken(rotatedRequest, { force: true });
     expect(next.refreshToken?.reveal()).not.toBe(rotated);
+    expect(server.tokenRequests('refresh_token')).toBe(before + 1);
   });
 
   it('answers a reused (rotated) refresh token with reauthorization_required, terminal, with one request', async () => {
@@ -398,7 +401,39 @@ describe('refresh_token with rotation', () => {
       serverError: 'invalid_grant',
     });
     expect(server.tokenRequests('refresh_token')).toBe(before + 1);
+    // Terminal means terminal: asking again does not reach the server.
+    expect(
+      (
+        await rejection(
+          elsewhere.getToken({
+            client: postClient(),
+            grant: { type: 'refresh_token', refreshToken: secret(original) },
+          }),
+        )
+      ).code,
+    ).toBe('reauthorization_required');
+    expect(server.tokenRequests('refresh_token')).toBe(before + 1);
     await elsewhere.close();
+  });
+
+  it('never replays a rotated refresh token, even after its access token expired', async () => {
+    const clock = new FakeClock(Date.now());
+    const own = localEngine(server.caPem, { clock });
+    const original = await server.issueRefreshToken('post-client');
+    const first = await own.getToken({
+      client: postClient(),
+      grant: { type: 'refresh_token', refreshToken: secret(original) },
+    });
+    await clock.advance((first.expiresAt ?? 0) - clock.now() + 1);
+    // The caller failed to persist the rotated token and asks with the old one again.
+    const second = await own.getToken({
+      client: postClient(),
+      grant: { type: 'refresh_token', refreshToken: secret(original) },
+    });
+    expect(second.accessToken.equals(first.accessToken)).toBe(false);
+    expect(second.refreshToken?.equals(first.refreshToken)).toBe(false);
+    expect(await server.isActive(second.refreshToken?.reveal() ?? '')).toBe(true);
+    await own.close();
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/clock.ts';
+import { OAuthError } from '../../../src/oauth/errors.ts';
 import { createTokenCache, tokenCacheKey, type TokenFetcher } from '../../../src/oauth/token-cache.ts';
 import type { ClientConfig, TokenRequest, TokenSet } from '../../../src/oauth/types.ts';
 import { secret } from '../../../src/secrets/secret-value.ts';
@@ -244,5 +245,82 @@ describe('createTokenCache', () => {
     const c = cache.getToken(request('c'));
     await server.settle();
     expect((await c).source).toBe('fetched');
+  });
+
+  describe('refresh token rotation', () => {
+    const refreshing = (refreshToken: string): TokenRequest => ({
+      ...base,
+      grant: { type: 'refresh_token', refreshToken: secret(refreshToken) },
+    });
+    const sentRefreshToken = (request: TokenRequest | undefined) =>
+      request?.grant.type === 'refresh_token' ? request.grant.refreshToken.reveal() : undefined;
+
+    async function rotate(server: ReturnType<typeof manualFetcher>, clock: FakeClock, to: string) {
+      await clock.advance(0);
+      const next = server.pending.shift();
+      next?.resolve({ ...token(clock, 60_000, `access-${to}`), refreshToken: secret(to) });
+      await clock.advance(0);
+      return sentRefreshToken(next?.request);
+    }
+
+    it('never sends a rotated refresh token again: its successor is used', async () => {
+      const clock = new FakeClock();
+      const server = manualFetcher(clock);
+      const cache = createTokenCache({ clock, salt }, server.fetcher);
+      const first = cache.getToken(refreshing('rt-1'));
+      expect(await rotate(server, clock, 'rt-2')).toBe('rt-1');
+      expect((await first).tokenSet.refreshToken?.reveal()).toBe('rt-2');
+
+      // The holder of rt-2 is served from the cache.
+      expect((await cache.getToken(refreshing('rt-2'))).source).toBe('cache');
+
+      // Once expired, a caller still holding rt-1 gets a token through rt-2, and learns rt-3.
+      await clock.advance(61_000);
+      const late = cache.getToken(refreshing('rt-1'));
+      expect(await rotate(server, clock, 'rt-3')).toBe('rt-2');
+      expect((await late).tokenSet.refreshToken?.reveal()).toBe('rt-3');
+      expect(server.calls).toBe(2);
+    });
+
+    it('lets a forced caller queued behind a rotation use the rotated refresh token', async () => {
+      const clock = new FakeClock();
+      const server = manualFetcher(clock);
+      const cache = createTokenCache({ clock, salt }, server.fetcher);
+      const first = cache.getToken(refreshing('rt-1'));
+      await clock.advance(0);
+      server.pending[0]?.markSent();
+      const forced = cache.getToken(refreshing('rt-1'), { force: true });
+      expect(await rotate(server, clock, 'rt-2')).toBe('rt-1');
+      await first;
+      expect(await rotate(server, clock, 'rt-3')).toBe('rt-2');
+      expect((await forced).tokenSet.refreshToken?.reveal()).toBe('rt-3');
+    });
+
+    it('fails at once, without a request, for a refresh token the server refused for good', async () => {
+      const clock = new FakeClock();
+      const server = manualFetcher(clock);
+      const cache = createTokenCache({ clock, salt }, server.fetcher);
+      const first = cache.getToken(refreshing('rt-dead'));
+      await clock.advance(0);
+      server.pending.shift()?.reject(new OAuthError('reauthorization_required', 'gone'));
+      await expect(first).rejects.toMatchObject({ code: 'reauthorization_required' });
+      await expect(cache.getToken(refreshing('rt-dead'), { force: true })).rejects.toMatchObject({
+        code: 'reauthorization_required',
+      });
+      expect(server.calls).toBe(1);
+    });
+
+    it('retries a refresh token after a transient failure', async () => {
+      const clock = new FakeClock();
+      const server = manualFetcher(clock);
+      const cache = createTokenCache({ clock, salt }, server.fetcher);
+      const first = cache.getToken(refreshing('rt-1'));
+      await clock.advance(0);
+      server.pending.shift()?.reject(new OAuthError('server_error', 'down'));
+      await expect(first).rejects.toMatchObject({ code: 'server_error' });
+      const retry = cache.getToken(refreshing('rt-1'));
+      expect(await rotate(server, clock, 'rt-2')).toBe('rt-1');
+      await retry;
+    });
   });
 });
