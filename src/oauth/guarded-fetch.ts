@@ -2,8 +2,8 @@
 // the Slack/Shopify adapters) on a dedicated undici Agent that
 // - refuses non-https URLs unless insecure mode is on;
 // - refuses loopback, private, link-local, metadata... addresses three times: the URL's IP literal
-//   before anything else, every address DNS returns before a socket is opened, and the address the
-//   socket actually connected to (DNS rebinding, happy-eyeballs fallbacks);
+//   before anything else, the addresses DNS returns before a socket is opened (refused ones are
+//   dropped; none left is an error), and the address the socket actually connected to;
 // - never follows redirects (a 3xx is an error, so a server cannot bounce us to 169.254.169.254);
 // - bounds the whole exchange in time (connect, headers and body) and the body in size, counting the
 //   bytes as they stream in, whatever Content-Length claims.
@@ -88,16 +88,15 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
         callback(error, '', 0);
         return;
       }
-      const list: LookupAddress[] = Array.isArray(addresses) ? addresses : [];
-      for (const { address } of list) {
-        const refused = policy.refusedClass(address);
-        if (refused !== undefined) {
-          callback(refusedError(hostname, `resolves to ${describeAddressClass(refused)}`), '', 0);
-          return;
-        }
-      }
+      // Only allowed addresses are ever connected to; refused ones are dropped (a host may publish both,
+      // e.g. localhost as 127.0.0.1 and ::1 with only 127.0.0.1/32 allowed).
+      const resolved: LookupAddress[] = Array.isArray(addresses) ? addresses : [];
+      const list = resolved.filter(({ address }) => policy.refusedClass(address) === undefined);
       const first = list[0];
-      if (first === undefined) {
+      const refused = resolved[0] === undefined ? undefined : policy.refusedClass(resolved[0].address);
+      if (first === undefined && refused !== undefined) {
+        callback(refusedError(hostname, `resolves to ${describeAddressClass(refused)}`), '', 0);
+      } else if (first === undefined) {
         callback(new OAuthError('network', `${hostname} does not resolve`), '', 0);
       } else if (lookupOptions.all === true) {
         (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, list);

@@ -12,6 +12,16 @@ const authority = useCertificateAuthority();
 const startServer = useHttpsServers(authority);
 const LOCAL = ['127.0.0.1/32'];
 
+/** A resolver that answers every name with these addresses. */
+function fakeDns(addresses: string[]): LookupFunction {
+  return (_hostname, _options, callback) => {
+    (callback as (e: null, a: { address: string; family: number }[]) => void)(
+      null,
+      addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+    );
+  };
+}
+
 function guarded(options: GuardedFetchOptions = {}) {
   return createGuardedFetch({ ca: authority.ca.certPem, allowedCIDRs: LOCAL, ...options });
 }
@@ -72,6 +82,20 @@ describe('guarded fetch', () => {
       const error = await failure(fetch('https://idp.internal.test/token'));
       expect(error.code).toBe('endpoint_refused');
       expect(error.message).toBe('refused idp.internal.test: it resolves to a private address');
+      await fetch.close();
+    });
+
+    it('connects only to the allowed addresses among those DNS returns', async () => {
+      const lookup = fakeDns(['169.254.169.254', '10.0.0.1', '127.0.0.1']);
+      const fetch = guarded({ lookup });
+      expect((await fetch(`https://localhost:${hello.port}/`)).status).toBe(200);
+      await fetch.close();
+    });
+
+    it('names the first refused class when no address is allowed', async () => {
+      const fetch = guarded({ lookup: fakeDns(['169.254.169.254', '10.0.0.1']) });
+      const error = await failure(fetch(`https://metadata.test/`));
+      expect(error.message).toBe('refused metadata.test: it resolves to a cloud metadata address');
       await fetch.close();
     });
 
