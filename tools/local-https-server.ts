@@ -70,7 +70,6 @@ export async function startLocalHttpsServer(options: LocalHttpsServerOptions): P
   });
   await listen(server, options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
-  let listening = true;
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -85,6 +84,21 @@ export async function startLocalHttpsServer(options: LocalHttpsServerOptions): P
     resetCounters() {
       counts.clear();
     },
+    ...onOff(server, port, own),
+  };
+}
+
+/**
+ * Taking a listening server off its port and back on the same one, and stopping it for good (removing
+ * the temporary CA it owns, if any).
+ */
+export function onOff(
+  server: Server,
+  port: number,
+  own: { remove(): Promise<void> } | undefined,
+): { unavailable(): Promise<void>; available(): Promise<void>; stop(): Promise<void> } {
+  let listening = true;
+  return {
     async unavailable() {
       if (!listening) return;
       listening = false;

@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { close, createTemporaryCertificateAuthority, listen } from './local-https-server.ts';
+import { createTemporaryCertificateAuthority, listen, onOff } from './local-https-server.ts';
 import { issueCertificate, type CertificateAuthority } from './tls.ts';
 
 /** Auth0's token and revocation paths (oidc-provider's defaults are /token and /token/revocation). */
@@ -161,7 +161,6 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
     handler(req, res);
   });
 
-  let listening = true;
   return {
     issuer,
     port,
@@ -209,23 +208,7 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
         (await provider.RefreshToken.find(token)) ?? (await provider.ClientCredentials.find(token));
       return found?.isValid === true;
     },
-    async unavailable() {
-      if (!listening) return;
-      listening = false;
-      await close(server);
-    },
-    async available() {
-      if (listening) return;
-      await listen(server, port);
-      listening = true;
-    },
-    async stop() {
-      if (listening) {
-        listening = false;
-        await close(server);
-      }
-      await own?.remove();
-    },
+    ...onOff(server, port, own),
   };
 }
 
