@@ -23,3 +23,26 @@ export function checkShape(
 }
 
 export const NO_INNER_WHITESPACE = /^\S+$/;
+
+/**
+ * A static bearer token read from `key` of the matched credentials, shape-checked, published as
+ * `access_token` and `token_type: Bearer` with any `extra` keys (bearerToken, Slack bot tokens,
+ * Shopify admin tokens, Zendesk OAuth tokens).
+ */
+export function staticBearer(
+  match: { variant: { name: string }; values: ReadonlyMap<string, SecretValue> },
+  key: string,
+  shape: { pattern: RegExp; expected: string },
+  extra: readonly [string, SecretValue][] = [],
+): Plan {
+  const token = trimmed(match.values, key);
+  const problem = checkShape(key, token, shape.pattern, shape.expected);
+  if (problem !== undefined) return invalid(problem);
+  return {
+    kind: 'static',
+    variant: match.variant.name,
+    data: new Map([...extra, ['access_token', token], ['token_type', secret('Bearer')]]),
+  };
+}
+
+export const WHITESPACE_FREE = { pattern: NO_INNER_WHITESPACE, expected: 'must not contain whitespace' };

@@ -4,7 +4,7 @@ import { secret } from '../secrets/secret-value.ts';
 import { matchVariant } from './credentials.ts';
 import type { Plan, Provider, ProviderInput } from './provider.ts';
 import { publishToken } from './publish-token.ts';
-import { checkShape, invalid, trimmed } from './shape.ts';
+import { staticBearer, trimmed } from './shape.ts';
 
 export const shopifyProvider: Provider = {
   type: 'shopify',
@@ -14,23 +14,12 @@ export const shopifyProvider: Provider = {
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     const shop = secret(shopDomain);
     if (match.variant.name === 'admin-token') {
-      const token = trimmed(match.values, 'accessToken');
-      const problem = checkShape(
+      return staticBearer(
+        match,
         'accessToken',
-        token,
-        /^shp[a-z]{2}_\S+$/,
-        'must be a Shopify access token (shpat_...)',
+        { pattern: /^shp[a-z]{2}_\S+$/, expected: 'must be a Shopify access token (shpat_...)' },
+        [['shop_domain', shop]],
       );
-      if (problem !== undefined) return invalid(problem);
-      return {
-        kind: 'static',
-        variant: match.variant.name,
-        data: new Map([
-          ['access_token', token],
-          ['token_type', secret('Bearer')],
-          ['shop_domain', shop],
-        ]),
-      };
     }
     const base = config.shopifyBaseUrl.replace('{shop}', shopDomain).replace(/\/+$/, '');
     return {

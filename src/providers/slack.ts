@@ -1,10 +1,9 @@
 // slack: a bot token, or rotating tokens renewed through oauth.v2.access with the refresh token.
 import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { secret } from '../secrets/secret-value.ts';
 import { matchVariant } from './credentials.ts';
 import type { Plan, Provider, ProviderInput } from './provider.ts';
 import { publishToken } from './publish-token.ts';
-import { checkShape, invalid, trimmed } from './shape.ts';
+import { staticBearer, trimmed } from './shape.ts';
 
 export const slackProvider: Provider = {
   type: 'slack',
@@ -12,17 +11,10 @@ export const slackProvider: Provider = {
     const match = matchVariant(connectionTypes.slack.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     if (match.variant.name === 'bot-token') {
-      const token = trimmed(match.values, 'botToken');
-      const problem = checkShape('botToken', token, /^xox[a-z]-\S+$/, 'must be a Slack token (xoxb-...)');
-      if (problem !== undefined) return invalid(problem);
-      return {
-        kind: 'static',
-        variant: match.variant.name,
-        data: new Map([
-          ['access_token', token],
-          ['token_type', secret('Bearer')],
-        ]),
-      };
+      return staticBearer(match, 'botToken', {
+        pattern: /^xox[a-z]-\S+$/,
+        expected: 'must be a Slack token (xoxb-...)',
+      });
     }
     const refreshToken = rotatedRefreshToken ?? trimmed(match.values, 'refreshToken');
     const base = config.slackApiBaseUrl.replace(/\/+$/, '');
