@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  desiredConditions,
+  desiredStatus,
+  sameStatus,
+  type StatusInput,
+} from '../../../src/reconcilers/vault-connection/status.ts';
+
+const now = Date.parse('2026-11-22T12:00:00Z');
+const base: Omit<StatusInput, 'outcome'> = {
+  generation: 2,
+  record: undefined,
+  secretName: 'x-token',
+  expiring: true,
+  now,
+};
+const valid = { dataHash: 'h', issuedAt: now - 60_000, expiresAt: now + 60_000 };
+const expired = { dataHash: 'h', issuedAt: now - 120_000, expiresAt: now - 1 };
+
+function summary(input: StatusInput): string[] {
+  return desiredConditions(input).map((c) => `${c.type}=${c.status}/${c.reason}`);
+}
+
+describe('desiredConditions', () => {
+  it.each([
+    [
+      'should report an empty connection as Empty, not Ready, with nothing expired',
+      { ...base, outcome: { kind: 'empty', reason: 'SecretNotFound', message: 'Secret x not found' } },
+      ['Ready=False/SecretNotFound', 'Empty=True/SecretNotFound', 'Expired=False/NoToken'],
+    ],
+    [
+      'should report a valid token as Ready',
+      { ...base, record: valid, outcome: { kind: 'token-valid' } },
+      ['Ready=True/TokenValid', 'Empty=False/CredentialsPresent', 'Expired=False/TokenValid'],
+    ],
+    [
+      'should report Expired with the failure reason when the token expired and renewal failed',
+      {
+        ...base,
+        record: expired,
+        outcome: { kind: 'token-failed', reason: 'EndpointUnreachable', message: 'down' },
+      },
+      [
+        'Ready=False/EndpointUnreachable',
+        'Empty=False/CredentialsPresent',
+        'Expired=True/EndpointUnreachable',
+      ],
+    ],
+    [
+      'should not report Expired while the published token is still valid, even if renewal failed',
+      {
+        ...base,
+        record: valid,
+        outcome: { kind: 'token-failed', reason: 'RateLimited', message: 'slow down' },
+      },
+      ['Ready=False/RateLimited', 'Empty=False/CredentialsPresent', 'Expired=False/TokenValid'],
+    ],
+    [
+      'should report static credentials as never expiring',
+      { ...base, expiring: false, record: { dataHash: 'h' }, outcome: { kind: 'static-published' } },
+      ['Ready=True/CredentialsPublished', 'Empty=False/CredentialsPresent', 'Expired=False/DoesNotExpire'],
+    ],
+    [
+      'should not claim to know whether credentials exist while the spec is invalid',
+      { ...base, outcome: { kind: 'invalid-spec', message: 'spec.type: is required' } },
+      ['Ready=False/InvalidSpec', 'Empty=Unknown/InvalidSpec', 'Expired=False/NoToken'],
+    ],
+    [
+      'should report a blocked connection whose credentials cannot be told as Empty=Unknown',
+      {
+        ...base,
+        outcome: {
+          kind: 'blocked',
+          reason: 'CrossNamespaceReference',
+          message: 'no',
+          credentials: 'unknown',
+        },
+      },
+      [
+        'Ready=False/CrossNamespaceReference',
+        'Empty=Unknown/CrossNamespaceReference',
+        'Expired=False/NoToken',
+      ],
+    ],
+  ] as [string, StatusInput, string[]][])('%s', (_title, input, expected) => {
+    expect(summary(input)).toEqual(expected);
+  });
+});
+
+describe('desiredStatus', () => {
+  it('should carry the token fields in whole seconds and be stable when computed again', () => {
+    const input: StatusInput = {
+      ...base,
+      record: { ...valid, grantedScopes: ['a'] },
+      outcome: { kind: 'token-valid' },
+      nextRefreshAt: now + 20_500,
+    };
+    const first = desiredStatus(undefined, input);
+    expect(first).toMatchObject({
+      observedGeneration: 2,
+      secretName: 'x-token',
+      lastRefreshTime: '2026-11-22T11:59:00Z',
+      expiresAt: '2026-11-22T12:01:00Z',
+      nextRefreshTime: '2026-11-22T12:00:20Z',
+      grantedScopes: ['a'],
+    });
+    const again = desiredStatus(first, { ...input, now: now + 5000 });
+    expect(sameStatus(again, first)).toBe(true);
+  });
+
+  it('should treat key order as irrelevant when comparing', () => {
+    expect(sameStatus({ a: 1, b: { c: 2, d: 3 } }, { b: { d: 3, c: 2 }, a: 1 })).toBe(true);
+    expect(sameStatus({ a: 1 }, { a: 2 })).toBe(false);
+  });
+});
