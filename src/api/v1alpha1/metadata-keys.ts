@@ -13,6 +13,15 @@ export const DATA_HASH_ANNOTATION = 'coffre.dev/data-hash';
 export const REQUEST_HASH_ANNOTATION = 'coffre.dev/request-hash';
 /** On a target Secret: the force-refresh value last honoured. */
 export const FORCE_REFRESH_HANDLED_ANNOTATION = 'coffre.dev/force-refresh-handled';
+/** On a target Secret: when the published token was requested (RFC 3339). */
+export const ISSUED_AT_ANNOTATION = 'coffre.dev/issued-at';
+/** On a target Secret: when the published token expires (RFC 3339); absent for static credentials. */
+export const EXPIRES_AT_ANNOTATION = 'coffre.dev/expires-at';
+/** On a target Secret: the scopes the server granted, space separated. */
+export const GRANTED_SCOPES_ANNOTATION = 'coffre.dev/granted-scopes';
+/** On a state Secret: what it is (`refresh-token`). */
+export const STATE_ROLE_LABEL = 'coffre.dev/role';
+
 /** On the pod template of a rollout restart target: the data hash that caused the last restart. */
 export const RESTARTED_FOR_ANNOTATION = 'coffre.dev/restarted-for';
 
@@ -46,6 +55,27 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     key: FORCE_REFRESH_HANDLED_ANNOTATION,
     on: 'target Secret',
     meaning: 'The force-refresh value coffre last honoured.',
+  },
+  {
+    key: ISSUED_AT_ANNOTATION,
+    on: 'target Secret',
+    meaning: 'When the published token was requested (RFC 3339).',
+  },
+  {
+    key: EXPIRES_AT_ANNOTATION,
+    on: 'target Secret',
+    meaning: 'When the published token expires (RFC 3339); lets tools check expiry without reading the data.',
+  },
+  {
+    key: GRANTED_SCOPES_ANNOTATION,
+    on: 'target Secret',
+    meaning: 'Scopes the server granted, space separated.',
+  },
+  {
+    key: `${STATE_ROLE_LABEL}=refresh-token`,
+    on: 'state Secret `<connection>-coffre-state`',
+    meaning:
+      'Holds the latest rotated refresh token of a connection (refresh_token grants); owned by the connection, never mounted by consumers.',
   },
   {
     key: RESTARTED_FOR_ANNOTATION,
