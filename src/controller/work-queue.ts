@@ -75,6 +75,7 @@ export class WorkQueue {
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   readonly #idleWaiters: (() => void)[] = [];
   #shuttingDown = false;
+  #dispatchScheduled = false;
 
   constructor(options: WorkQueueOptions) {
     this.#clock = options.clock;
@@ -93,13 +94,9 @@ export class WorkQueue {
     }
     if (this.#queued.has(key)) return;
     this.#queued.set(key, this.#clock.now());
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      waiter(this.#take(key));
-      return;
-    }
     this.#ready.push(key);
     this.#observer.depth?.(this.#ready.length);
+    this.#scheduleDispatch();
   }
 
   /** Makes key ready after ms, unless it is already due sooner: a later request never postpones. */
@@ -229,6 +226,25 @@ export class WorkQueue {
     let oldest: number | undefined;
     for (const since of this.#processing.values()) if (oldest === undefined || since < oldest) oldest = since;
     return oldest;
+  }
+
+  /**
+   * Hands ready keys to waiting workers on the next microtask, not inside add(): adds made in one
+   * synchronous run (an old and a new mapping of one event) then coalesce instead of the second
+   * finding the key already taken and marking it dirty.
+   */
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled || this.#waiters.length === 0) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      while (this.#waiters.length > 0 && !this.#shuttingDown) {
+        const key = this.#ready.shift();
+        if (key === undefined) return;
+        this.#observer.depth?.(this.#ready.length);
+        this.#waiters.shift()?.(this.#take(key));
+      }
+    });
   }
 
   #take(key: string): string {

@@ -50,6 +50,16 @@ describe('WorkQueue', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('should coalesce adds made in one synchronous run even when a worker is already waiting', async () => {
+    const { queue } = setup();
+    const worker = queue.get();
+    queue.add('a');
+    queue.add('a');
+    expect(await worker).toBe('a');
+    queue.done('a');
+    expect(queue.depth).toBe(0);
+  });
+
   it('should serve N waiting workers with N different keys at once', async () => {
     const { queue } = setup();
     const workers = [queue.get(), queue.get(), queue.get()];
