@@ -112,6 +112,7 @@ export class LeaderElector {
   readonly #stop = new AbortController();
   #observedRecord = '';
   #observedAt = 0;
+  #observedDurationMs = 0;
   /** The last Lease read or written, for the next write's resourceVersion. */
   #lease: Lease | undefined;
   #leading: AbortController | undefined;
@@ -143,9 +144,19 @@ export class LeaderElector {
     return this.#running;
   }
 
-  /** Tries now instead of at the next retry period (e.g. a Lease watch saw it released). */
+  /** Tries now instead of at the next retry period (e.g. the Lease was deleted). */
   wake(): void {
     this.#wake?.();
+  }
+
+  /**
+   * Takes in a Lease seen elsewhere (a watch on it): a standby then times the holder's expiry from the
+   * moment the renewal happened, not from its own next poll, and tries at once when it was released.
+   */
+  observe(lease: Lease): void {
+    if (this.#leading !== undefined) return;
+    this.#observeRecord(lease, this.#options.clock.now());
+    if ((lease.spec?.holderIdentity ?? '') === '') this.#wake?.();
   }
 
   /** Stops campaigning; if leading, releases the Lease. Resolves once done. */
@@ -190,8 +201,11 @@ export class LeaderElector {
         attempt.cancel();
       }
       this.#reportLeader(callbacks);
-      // Jitter (client-go's 1.2 factor) keeps candidates from moving in lockstep.
-      await this.#pause(retryPeriodMs * (1 + 0.2 * random()));
+      // Jitter (client-go's 1.2 factor) keeps candidates from moving in lockstep; but never sleep past
+      // the moment the holder's lease expires.
+      const retry = retryPeriodMs * (1 + 0.2 * random());
+      const expiry = this.#untilExpiry();
+      await this.#pause(expiry > 0 ? Math.min(retry, expiry) : retry);
     }
     return undefined;
   }
@@ -355,14 +369,27 @@ export class LeaderElector {
     }
   }
 
+  /** Records a Lease this process read or wrote (the next write's resourceVersion comes from it). */
   #observe(lease: Lease, now: number): void {
+    this.#observeRecord(lease, now);
+    this.#lease = lease;
+  }
+
+  /** The expiry clock restarts whenever the record (holder, renewTime...) changes. */
+  #observeRecord(lease: Lease, now: number): void {
     const record = JSON.stringify(lease.spec ?? {});
     if (record !== this.#observedRecord) {
       this.#observedRecord = record;
       this.#observedAt = now;
+      this.#observedDurationMs = (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
     }
-    this.#lease = lease;
     this.#leader = lease.spec?.holderIdentity ?? '';
+  }
+
+  /** Milliseconds until the observed holder's lease expires (0 when free or expired). */
+  #untilExpiry(): number {
+    if (this.#leader === '' || this.#leader === this.#options.identity) return 0;
+    return Math.max(0, this.#observedAt + this.#observedDurationMs - this.#options.clock.now());
   }
 
   #reportLeader(callbacks: LeadershipCallbacks): void {

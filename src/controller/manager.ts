@@ -70,13 +70,13 @@ export class Manager {
           namespaces: [election.namespace],
           fieldSelector: `metadata.name=${election.leaseName}`,
         });
-        const wakeIfFree = (lease: Lease) => {
-          if ((lease.spec?.holderIdentity ?? '') === '') this.#elector?.wake();
+        const observe = (lease: Lease) => {
+          this.#elector?.observe(lease);
         };
         leaseWatch.addHandlers({
-          onAdd: wakeIfFree,
+          onAdd: observe,
           onUpdate: (_old, lease) => {
-            wakeIfFree(lease);
+            observe(lease);
           },
           onDelete: () => {
             this.#elector?.wake();

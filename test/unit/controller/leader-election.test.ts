@@ -15,6 +15,8 @@ class LeaseStore {
   lease: Lease | undefined;
   rv = 0;
   writes: string[] = [];
+  /** Called after every successful write (a watch on the Lease). */
+  onWrite: (lease: Lease) => void = () => undefined;
 
   client(name: string, faults: { down: boolean; hang: boolean } = { down: false, hang: false }): LeaseClient {
     const guard = <T>(signal: AbortSignal, run: () => T): Promise<T> => {
@@ -45,6 +47,7 @@ class LeaseStore {
           }
           this.lease = { ...structuredClone(lease), metadata: { resourceVersion: String(++this.rv) } };
           this.writes.push(`${name} update ${lease.spec?.holderIdentity ?? ''}`);
+          this.onWrite(structuredClone(this.lease));
           return structuredClone(this.lease);
         }),
     };
@@ -146,6 +149,42 @@ describe('LeaderElector', () => {
     expect((takenAt ?? 0) - diedAt).toBeGreaterThanOrEqual(15_000 - 2_000);
     expect((takenAt ?? 0) - diedAt).toBeLessThanOrEqual(15_000 + 2 * 2_000);
     expect(store.lease?.spec?.leaseTransitions).toBe(1);
+    await b.elector.stop();
+  });
+
+  it('should take over exactly one lease duration after the last renewal it watched, not at its next poll', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = candidate(store, clock, 'a');
+    await clock.advance(0);
+    const b = candidate(store, clock, 'b', () => 0.99);
+    store.onWrite = (lease) => {
+      b.elector.observe(lease);
+    };
+    await clock.advance(20_900);
+    const lastRenewal = clock.now() - 900; // a renews every 2 s: the last one at 20 s
+    a.faults.down = true;
+    await clock.advance(15_000 - 900 - 1);
+    expect(b.elector.isLeader).toBe(false);
+    await clock.advance(1);
+    expect(b.elector.isLeader).toBe(true);
+    expect(clock.now() - lastRenewal).toBe(15_000);
+    await b.elector.stop();
+  });
+
+  it('should try at once when it watches the Lease being released', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = candidate(store, clock, 'a');
+    await clock.advance(0);
+    const b = candidate(store, clock, 'b');
+    store.onWrite = (lease) => {
+      b.elector.observe(lease);
+    };
+    await clock.advance(700);
+    await a.elector.stop();
+    await clock.advance(0);
+    expect(b.elector.isLeader).toBe(true);
     await b.elector.stop();
   });
 
