@@ -1,0 +1,77 @@
+// The one HTTP exchange the vendor adapters share: POST to a token endpoint through the guarded fetch
+// and read a JSON object back. Transport failures and non-JSON answers become OAuthErrors here; what an
+// HTTP status or a vendor error code means is left to each adapter.
+import type { Clock } from '../../clock.ts';
+import { OAuthError } from '../errors.ts';
+import type { GuardedFetch } from '../guarded-fetch.ts';
+
+export interface AdapterContext {
+  fetch: GuardedFetch;
+  clock: Clock;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  /** The parsed body when it is a JSON object; undefined otherwise. */
+  body: Record<string, unknown> | undefined;
+}
+
+export async function postForJson(
+  context: AdapterContext,
+  endpoint: URL,
+  body: string | URLSearchParams,
+  headers: Record<string, string>,
+): Promise<JsonResponse> {
+  const response = await context.fetch(endpoint, {
+    method: 'POST',
+    headers: { accept: 'application/json', ...headers },
+    body,
+  });
+  return { status: response.status, headers: response.headers, body: parseObject(await response.text()) };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-empty string field, or undefined. */
+export function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function invalidResponse(host: string, why: string, status: number): OAuthError {
+  return new OAuthError('invalid_response', `token request to ${host} got an unusable response: ${why}`, {
+    status,
+  });
+}
+
+/** The endpoint URL, refusing anything that is not http(s). */
+export function endpointUrl(value: string, field: string): URL {
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new OAuthError('invalid_configuration', `${field} is not an http(s) URL`);
+  }
+  return url;
+}
+
+const TOKEN_TYPES = new Map([
+  ['bearer', 'Bearer'],
+  ['dpop', 'DPoP'],
+  ['bot', 'bot'],
+  ['user', 'user'],
+]);
+
+/** The token_type from a known set (a server-chosen string is never passed on), `Bearer` when absent. */
+export function tokenTypeOf(body: Record<string, unknown>): string {
+  const value = body.token_type;
+  return (typeof value === 'string' ? TOKEN_TYPES.get(value.toLowerCase()) : undefined) ?? 'Bearer';
+}

@@ -1,0 +1,71 @@
+// Shopify's Admin API token endpoint (`https://{shop}/admin/oauth/access_token`) with the client
+// credentials grant, which openid-client rejects: the response has no token_type. Credentials go in a
+// JSON body, as Shopify documents.
+import { secret } from '../../secrets/secret-value.ts';
+import { fromHttpResponse } from '../error-mapping.ts';
+import { OAuthError } from '../errors.ts';
+import { computeExpiresAt, parseScope } from '../expiry.ts';
+import type { TokenRequest, TokenSet } from '../types.ts';
+import {
+  endpointUrl,
+  invalidResponse,
+  postForJson,
+  stringField,
+  tokenTypeOf,
+  type AdapterContext,
+} from './json-post.ts';
+
+/** `tokenEndpoint` if set, else `https://{issuer host}/admin/oauth/access_token`. */
+export function shopifyTokenEndpoint(request: TokenRequest): URL {
+  const { client } = request;
+  if (client.tokenEndpoint !== undefined) return endpointUrl(client.tokenEndpoint, 'tokenEndpoint');
+  const shop = endpointUrl(client.issuer, 'issuer');
+  return new URL('/admin/oauth/access_token', `https://${shop.host}`);
+}
+
+export async function requestShopifyToken(context: AdapterContext, request: TokenRequest): Promise<TokenSet> {
+  const { client, grant } = request;
+  if (grant.type !== 'client_credentials') {
+    throw new OAuthError(
+      'invalid_configuration',
+      'Shopify tokens are obtained with the client_credentials grant only',
+    );
+  }
+  const clientSecret = client.clientSecret;
+  if (client.authMethod === 'private_key_jwt' || clientSecret === undefined || clientSecret.isBlank) {
+    throw new OAuthError('invalid_configuration', 'Shopify needs clientId and clientSecret');
+  }
+  const endpoint = shopifyTokenEndpoint(request);
+
+  const issuedAt = context.clock.now();
+  const { status, headers, body } = await postForJson(
+    context,
+    endpoint,
+    JSON.stringify({
+      client_id: client.clientId,
+      client_secret: clientSecret.reveal(),
+      grant_type: 'client_credentials',
+    }),
+    { 'content-type': 'application/json' },
+  );
+  if (status !== 200) {
+    throw fromHttpResponse(status, headers, body?.error, {
+      phase: 'token request',
+      host: endpoint.host,
+      grant: grant.type,
+      now: context.clock.now(),
+    });
+  }
+  if (body === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
+  const accessToken = stringField(body, 'access_token');
+  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
+  const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
+  const grantedScopes = parseScope(body.scope, /[ ,]+/);
+  return {
+    accessToken: secret(accessToken),
+    tokenType: tokenTypeOf(body),
+    issuedAt,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(grantedScopes === undefined ? {} : { grantedScopes }),
+  };
+}

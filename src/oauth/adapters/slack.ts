@@ -1,0 +1,95 @@
+// Slack's token endpoint (oauth.v2.access) with token rotation, which openid-client cannot use: it
+// answers HTTP 200 with `{ok: false, error}` for failures, `token_type: "bot"`, and comma-separated
+// scopes. Only the refresh_token grant exists here (rotation); `invalid_refresh_token` means the
+// refresh token is gone and someone must reinstall the app.
+import { secret } from '../../secrets/secret-value.ts';
+import { fromHttpResponse, fromServerError, type ErrorContext } from '../error-mapping.ts';
+import { knownServerError, OAuthError } from '../errors.ts';
+import { computeExpiresAt, parseScope } from '../expiry.ts';
+import { parseRetryAfter } from '../retry-after.ts';
+import type { TokenRequest, TokenSet } from '../types.ts';
+import {
+  endpointUrl,
+  invalidResponse,
+  postForJson,
+  stringField,
+  tokenTypeOf,
+  type AdapterContext,
+} from './json-post.ts';
+
+export const SLACK_TOKEN_ENDPOINT = 'https://slack.com/api/oauth.v2.access';
+
+export function slackTokenEndpoint(request: TokenRequest): URL {
+  return endpointUrl(request.client.tokenEndpoint ?? SLACK_TOKEN_ENDPOINT, 'tokenEndpoint');
+}
+
+export async function requestSlackToken(context: AdapterContext, request: TokenRequest): Promise<TokenSet> {
+  const { client, grant } = request;
+  if (grant.type !== 'refresh_token') {
+    throw new OAuthError(
+      'invalid_configuration',
+      'Slack tokens are refreshed with the refresh_token grant only',
+    );
+  }
+  const clientSecret = client.clientSecret;
+  if (client.authMethod === 'private_key_jwt' || clientSecret === undefined || clientSecret.isBlank) {
+    throw new OAuthError(
+      'invalid_configuration',
+      'Slack needs clientSecret with client_secret_post or client_secret_basic',
+    );
+  }
+  const endpoint = slackTokenEndpoint(request);
+  const errorContext = (): ErrorContext => ({
+    phase: 'token request',
+    host: endpoint.host,
+    grant: grant.type,
+    now: context.clock.now(),
+  });
+
+  const form = new URLSearchParams({ grant_type: 'refresh_token' });
+  const headers: Record<string, string> = {};
+  if (client.authMethod === 'client_secret_basic') {
+    headers.authorization = `Basic ${Buffer.from(`${client.clientId}:${clientSecret.reveal()}`).toString('base64')}`;
+  } else {
+    form.set('client_id', client.clientId);
+    form.set('client_secret', clientSecret.reveal());
+  }
+  form.set('refresh_token', grant.refreshToken.reveal());
+
+  const issuedAt = context.clock.now();
+  const { status, headers: responseHeaders, body } = await postForJson(context, endpoint, form, headers);
+  if (status !== 200) throw fromHttpResponse(status, responseHeaders, body?.error, errorContext());
+  if (body === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
+  if (body.ok !== true) {
+    const error = knownServerError(body.error);
+    const retryAfterMs = parseRetryAfter(responseHeaders, context.clock.now());
+    if (error === undefined) {
+      throw new OAuthError(
+        'oauth_error',
+        `token request to ${endpoint.host} was refused: unrecognised Slack error`,
+        {
+          status,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        },
+      );
+    }
+    throw fromServerError(error, errorContext(), {
+      status,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+
+  const accessToken = stringField(body, 'access_token');
+  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
+  const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
+  const grantedScopes = parseScope(body.scope, /[ ,]+/);
+  const refreshToken = stringField(body, 'refresh_token');
+  return {
+    accessToken: secret(accessToken),
+    tokenType: tokenTypeOf(body),
+    issuedAt,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(grantedScopes === undefined ? {} : { grantedScopes }),
+    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
+  };
+}

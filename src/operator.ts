@@ -1,0 +1,302 @@
+// Builds the operator from a KubeConfig and a Config: informers, indexes, controllers, the OAuth engine,
+// metrics and the manager. No process side effects (no signals, no ports): main.ts and the tests call it.
+import { readFileSync } from 'node:fs';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './api/v1alpha1/metadata-keys.ts';
+import { GROUP, VERSION, type OAuthClient, type VaultConnection } from './api/v1alpha1/resources.ts';
+import { createValidators } from './api/validation.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { Controller } from './controller/controller.ts';
+import { InformerGroup } from './controller/informer-group.ts';
+import type { Informer, ResourceRef } from './controller/informer.ts';
+import { LeaderElector, leaseClient } from './controller/leader-election.ts';
+import { Manager } from './controller/manager.ts';
+import { Runtime } from './controller/options.ts';
+import type { KubeObject, ObjectKey } from './controller/types.ts';
+import { createTokenEngine, type TokenEngine } from './oauth/index.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { createProviderRegistry } from './providers/registry.ts';
+import { createEventRecorder } from './reconcilers/events.ts';
+import { createKubePort } from './reconcilers/kube-port.ts';
+import { OAuthClientReconciler } from './reconcilers/oauth-client/reconciler.ts';
+import { OwnedSecrets } from './reconcilers/owned-secrets.ts';
+import { SecretReader } from './reconcilers/secret-reader.ts';
+import {
+  STATE_SECRET_SUFFIX,
+  VaultConnectionReconciler,
+  targetName,
+} from './reconcilers/vault-connection/reconciler.ts';
+
+export interface Operator {
+  manager: Manager;
+  engine: TokenEngine;
+  /** Starts informers, waits for caches, then competes for leadership (or leads). */
+  start(signal?: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface OperatorDeps {
+  kubeConfig: KubeConfig;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  random?: () => number;
+  /** Called when leadership is lost; main exits so the pod restarts clean. */
+  onLeadershipLost?: () => void;
+}
+
+const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets' };
+const CONNECTIONS: ResourceRef = { group: GROUP, version: VERSION, plural: 'vaultconnections' };
+const CLIENTS: ResourceRef = { group: GROUP, version: VERSION, plural: 'oauthclients' };
+
+/** Only what the mapping needs of a Secret nobody told us about: a few hundred bytes each. */
+function minimalMetadata(object: KubeObject): KubeObject {
+  const m = object.metadata ?? {};
+  return {
+    metadata: {
+      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+    },
+  };
+}
+
+export function createOperator(deps: OperatorDeps): Operator {
+  const { kubeConfig, config, clock, logger, metrics } = deps;
+  const random = deps.random ?? Math.random;
+  const runtime = new Runtime(kubeConfig, {
+    clock,
+    logger,
+    random,
+    informerObserver: {
+      relisted: (informer, reason) => {
+        metrics.relists.inc({ informer, reason });
+      },
+    },
+    controllerObserver: {
+      reconciled: (controller, _key, outcome, durationMs) => {
+        metrics.reconciles.inc({ controller, outcome });
+        metrics.reconcileDuration.observe({ controller, outcome }, durationMs / 1000);
+      },
+      retry: (controller) => {
+        metrics.queueRetries.inc({ controller });
+      },
+    },
+  });
+  const namespaces: (string | undefined)[] =
+    config.watchNamespaces.length === 0 ? [undefined] : config.watchNamespaces;
+  const group = <T extends KubeObject>(
+    name: string,
+    resource: ResourceRef,
+    extra: { labelSelector?: string; metadataOnly?: boolean; transform?: (object: T) => T } = {},
+  ) =>
+    new InformerGroup<T>(
+      namespaces.map((namespace) =>
+        runtime.informer<T>({
+          name: namespace === undefined ? name : `${name}/${namespace}`,
+          resource,
+          ...(namespace === undefined ? {} : { namespace }),
+          ...extra,
+        }),
+      ),
+    );
+
+  const connections = group<VaultConnection & KubeObject>('vaultconnections', CONNECTIONS);
+  const clients = group<OAuthClient & KubeObject>('oauthclients', CLIENTS);
+  // coffre's own Secrets, with data: label-selected, so their number is the number of connections.
+  const owned = group<V1Secret & KubeObject>('owned-secrets', SECRETS, {
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+  });
+  // Every Secret, metadata only and trimmed to name/namespace/resourceVersion: change notifications for
+  // the Secrets connections reference, without holding any Secret's data.
+  const allSecrets = group<KubeObject>('secret-metadata', SECRETS, {
+    metadataOnly: true,
+    transform: minimalMetadata,
+  });
+
+  const secretKey = (namespace: string | undefined, name: string | undefined) =>
+    `${namespace ?? ''}/${name ?? ''}`;
+  connections.addIndex('secret', (vc) => {
+    const ns = vc.metadata.namespace;
+    const keys = [
+      secretKey(ns, targetName(vc)),
+      secretKey(ns, `${vc.metadata.name ?? ''}${STATE_SECRET_SUFFIX}`),
+    ];
+    if (vc.spec.credentialsRef !== undefined) keys.push(secretKey(ns, vc.spec.credentialsRef.name));
+    return keys;
+  });
+  connections.addIndex('oauthclient', (vc) =>
+    vc.spec.oauthClientRef === undefined
+      ? []
+      : [secretKey(vc.metadata.namespace, vc.spec.oauthClientRef.name)],
+  );
+  clients.addIndex('secret', (client) => {
+    const ref = client.spec.privateKeyRef ?? client.spec.clientSecretRef;
+    return ref === undefined ? [] : [secretKey(client.metadata.namespace, ref.name)];
+  });
+
+  const port = createKubePort(runtime.http, {
+    count: (verb, resource) => {
+      metrics.apiWrites.inc({ verb, resource });
+    },
+  });
+  const secretReader = new SecretReader(port, allSecrets.store);
+  allSecrets.addHandlers({
+    onDelete: (object) => {
+      secretReader.forget(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
+    },
+  });
+  const events = createEventRecorder(port, clock, logger, config.leaderElection.identity);
+  const engine = createTokenEngine({
+    fetch: {
+      allowedCIDRs: config.egress.allowedCIDRs,
+      allowHttp: config.egress.allowHttp,
+      connectTimeoutMs: config.egress.connectTimeoutMs,
+      totalTimeoutMs: config.egress.totalTimeoutMs,
+      maxResponseBytes: config.egress.maxResponseBytes,
+      ...(config.egress.caFile === '' ? {} : { ca: readFileSync(config.egress.caFile, 'utf8') }),
+    },
+    clock,
+    logger,
+    limits: {
+      maxConcurrentPerHost: config.tokenRequests.perHostConcurrency,
+      requestsPerSecondPerHost: config.tokenRequests.perHostRatePerSecond,
+      burstPerHost: config.tokenRequests.perHostBurst,
+    },
+    observer: {
+      tokenRequest: (event) => {
+        metrics.tokenRequests.inc({ host: event.host, outcome: event.outcome });
+      },
+      cacheHit: (event) => {
+        metrics.sharedTokenHits.inc({ host: event.host });
+      },
+    },
+  });
+  const validators = createValidators();
+
+  const vcReconciler = new VaultConnectionReconciler({
+    connections: connections.store,
+    clients: clients.store,
+    ownedSecrets: new OwnedSecrets(owned.store, clock),
+    secrets: secretReader,
+    port,
+    events,
+    engine,
+    providers: createProviderRegistry(),
+    providersConfig: config.providers,
+    validators,
+    clock,
+    random,
+    observer: {
+      refreshed: (vc, result, reason) => {
+        metrics.refreshes.inc({ type: vc.spec.type, result, reason: reason ?? '' });
+      },
+      published: (vc, expiresAt) => {
+        const labels = {
+          namespace: vc.metadata.namespace ?? '',
+          name: vc.metadata.name ?? '',
+          type: vc.spec.type,
+        };
+        if (expiresAt === undefined) metrics.tokenExpiry.remove(labels);
+        else metrics.tokenExpiry.set(labels, expiresAt / 1000);
+      },
+      conditions: (vc, state) => {
+        metrics.setConnectionState(
+          `${vc.metadata.namespace ?? ''}/${vc.metadata.name ?? ''}`,
+          state.ready,
+          state.reason,
+        );
+      },
+      forgotten: (key) => {
+        metrics.forgetConnection(`${key.namespace}/${key.name}`, key.namespace, key.name);
+      },
+    },
+  });
+  const vcController = runtime.controller<VaultConnection & KubeObject>({
+    name: 'vaultconnection',
+    informer: connections,
+    reconciler: vcReconciler,
+    workers: config.workers,
+  });
+  const byIndex =
+    (source: { store: { byIndex(name: string, value: string): KubeObject[] } }, index: string) =>
+    (object: KubeObject): ObjectKey[] =>
+      source.store
+        .byIndex(index, secretKey(object.metadata?.namespace, object.metadata?.name))
+        .map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
+  const connectionsOfClient = byIndex(connections, 'oauthclient');
+  vcController.watchRelated(clients, connectionsOfClient);
+  // A Secret matters to a connection directly (credentials, target, state) or through its OAuthClient.
+  const connectionsOfSecret = byIndex(connections, 'secret');
+  vcController.watchRelated(allSecrets, (secret) => [
+    ...connectionsOfSecret(secret),
+    ...clients.store
+      .byIndex('secret', secretKey(secret.metadata?.namespace, secret.metadata?.name))
+      .flatMap((client) => connectionsOfClient(client)),
+  ]);
+  vcController.watchRelated(owned, Controller.ownerMapper('VaultConnection'));
+
+  const clientController = runtime.controller<OAuthClient & KubeObject>({
+    name: 'oauthclient',
+    informer: clients,
+    reconciler: new OAuthClientReconciler({
+      clients: clients.store,
+      secrets: secretReader,
+      port,
+      events,
+      engine,
+      validators,
+      clock,
+      random,
+    }),
+    workers: Math.max(1, Math.ceil(config.workers / 4)),
+  });
+  clientController.watchRelated(allSecrets, byIndex(clients, 'secret'));
+
+  const le = config.leaderElection;
+  const manager = new Manager({
+    informers: [
+      ...connections.informers,
+      ...clients.informers,
+      ...owned.informers,
+      ...allSecrets.informers,
+    ] as Informer<KubeObject>[],
+    controllers: [vcController, clientController] as unknown as Controller<KubeObject>[],
+    ...(le.enabled
+      ? {
+          leaderElector: new LeaderElector(leaseClient(kubeConfig), {
+            namespace: le.namespace,
+            leaseName: le.leaseName,
+            identity: le.identity,
+            leaseDurationMs: le.leaseDurationMs,
+            renewDeadlineMs: le.renewDeadlineMs,
+            retryPeriodMs: le.retryPeriodMs,
+            clock,
+            logger,
+            random,
+          }),
+        }
+      : {}),
+    clock,
+    logger,
+    shutdownGraceMs: config.shutdownGraceMs,
+    stuckWorkerMs: config.stuckWorkerMs,
+    onLeading: (leading) => {
+      metrics.leader.set(leading ? 1 : 0);
+    },
+    ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }),
+  });
+
+  return {
+    manager,
+    engine,
+    start: (signal) => manager.start(signal),
+    async stop() {
+      await manager.stop();
+      await engine.close();
+    },
+  };
+}

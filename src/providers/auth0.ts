@@ -1,0 +1,41 @@
+// auth0: an M2M application's client credentials grant; the audience defaults to the tenant's Management API.
+import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
+import type { ClientConfig } from '../oauth/index.ts';
+import { matchVariant } from './credentials.ts';
+import type { Plan, Provider, ProviderInput } from './provider.ts';
+import { publishToken } from './publish-token.ts';
+import { trimmed } from './shape.ts';
+
+export const auth0Provider: Provider = {
+  type: 'auth0',
+  plan({ spec, credentials, oauthClient }: ProviderInput): Plan {
+    const settings = spec.auth0;
+    const domain = settings?.domain ?? '';
+    let client: ClientConfig;
+    if (oauthClient !== undefined) {
+      client = oauthClient;
+    } else {
+      const match = matchVariant(connectionTypes.auth0.variants, credentials);
+      if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
+      client = {
+        issuer: `https://${domain}/`,
+        tokenEndpoint: `https://${domain}/oauth/token`,
+        // Auth0's M2M applications authenticate with client_secret_post by default.
+        authMethod: 'client_secret_post',
+        clientId: trimmed(match.values, 'clientId').reveal(),
+        clientSecret: trimmed(match.values, 'clientSecret'),
+      };
+    }
+    return {
+      kind: 'token',
+      variant: oauthClient === undefined ? 'm2m' : 'oauth-client',
+      request: {
+        client,
+        grant: { type: 'client_credentials' },
+        audience: settings?.audience ?? `https://${domain}/api/v2/`,
+        ...(settings?.scopes === undefined ? {} : { scopes: settings.scopes }),
+      },
+      publish: (token) => publishToken(token),
+    };
+  },
+};

@@ -1,0 +1,40 @@
+// oauth2: any OAuth 2.0 server through an OAuthClient, with the client credentials or refresh token grant.
+import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
+import { matchVariant } from './credentials.ts';
+import type { Plan, Provider, ProviderInput } from './provider.ts';
+import { publishToken } from './publish-token.ts';
+import { trimmed } from './shape.ts';
+
+export const oauth2Provider: Provider = {
+  type: 'oauth2',
+  plan({ spec, credentials, oauthClient, rotatedRefreshToken }: ProviderInput): Plan {
+    const settings = spec.oauth2;
+    if (oauthClient === undefined) return { kind: 'missing', keys: [], variant: 'oauth-client' };
+    const extra = {
+      ...(settings?.audience === undefined ? {} : { audience: settings.audience }),
+      ...(settings?.resource === undefined ? {} : { resource: settings.resource }),
+      ...(settings?.scopes === undefined ? {} : { scopes: settings.scopes }),
+    };
+    if ((settings?.grant ?? 'client_credentials') === 'client_credentials') {
+      return {
+        kind: 'token',
+        variant: 'client-credentials',
+        request: { client: oauthClient, grant: { type: 'client_credentials' }, ...extra },
+        publish: (token) => publishToken(token),
+      };
+    }
+    let refreshToken = rotatedRefreshToken;
+    if (refreshToken === undefined) {
+      const match = matchVariant(connectionTypes.oauth2.variants, credentials);
+      if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
+      refreshToken = trimmed(match.values, 'refreshToken');
+    }
+    return {
+      kind: 'token',
+      variant: 'refresh-token',
+      request: { client: oauthClient, grant: { type: 'refresh_token', refreshToken }, ...extra },
+      refreshTokenSource: rotatedRefreshToken === undefined ? 'credentials' : 'rotated',
+      publish: (token) => publishToken(token),
+    };
+  },
+};

@@ -1,0 +1,112 @@
+// Every write (and the few reads) the reconcilers make against the API server, in one thin port over
+// raw HTTP: JSON in, JSON out, no typed serializer between our objects and the wire. Counting what
+// passes here is how the benchmark reports API writes per refresh.
+import type { CoreV1Event, V1Secret } from '@kubernetes/client-node';
+import { KubeApiError, type KubeHttp } from '../controller/kube-http.ts';
+
+export const FIELD_MANAGER = 'coffre';
+
+export interface ResourcePath {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface KubePort {
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** Creates; throws KubeApiError 409 AlreadyExists when a Secret of that name exists. */
+  createSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
+  /** Replaces with optimistic concurrency (metadata.resourceVersion must be set). */
+  replaceSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
+  patchStatus(resource: ResourcePath, namespace: string, name: string, status: unknown): Promise<void>;
+  createEvent(namespace: string, event: CoreV1Event): Promise<void>;
+  /** Strategic-merge-patches a workload's pod template annotations (a rollout restart). */
+  annotatePodTemplate(
+    kind: string,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+  ): Promise<void>;
+}
+
+export interface WriteCounter {
+  /** Called once per write request sent, with its verb and resource. */
+  count(verb: string, resource: string): void;
+}
+
+const WORKLOAD_PLURALS: Record<string, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof KubeApiError && error.status === 404;
+}
+
+export function isConflict(error: unknown): boolean {
+  return error instanceof KubeApiError && error.status === 409;
+}
+
+export function createKubePort(http: KubeHttp, counter: WriteCounter = { count: () => undefined }): KubePort {
+  const secretsPath = (namespace: string) => `/api/v1/namespaces/${namespace}/secrets`;
+  return {
+    async getSecret(namespace, name) {
+      try {
+        return await http.json<V1Secret>(`${secretsPath(namespace)}/${name}`);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async createSecret(namespace, secret) {
+      counter.count('create', 'secrets');
+      return http.json<V1Secret>(secretsPath(namespace), {
+        method: 'POST',
+        query: { fieldManager: FIELD_MANAGER },
+        contentType: 'application/json',
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', ...secret }),
+      });
+    },
+    async replaceSecret(namespace, secret) {
+      counter.count('update', 'secrets');
+      return http.json<V1Secret>(`${secretsPath(namespace)}/${secret.metadata?.name ?? ''}`, {
+        method: 'PUT',
+        query: { fieldManager: FIELD_MANAGER },
+        contentType: 'application/json',
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', ...secret }),
+      });
+    },
+    async patchStatus(resource, namespace, name, status) {
+      counter.count('patch', `${resource.plural}/status`);
+      await http.json(
+        `/apis/${resource.group}/${resource.version}/namespaces/${namespace}/${resource.plural}/${name}/status`,
+        {
+          method: 'PATCH',
+          query: { fieldManager: FIELD_MANAGER },
+          contentType: 'application/merge-patch+json',
+          body: JSON.stringify({ status }),
+        },
+      );
+    },
+    async createEvent(namespace, event) {
+      counter.count('create', 'events');
+      await http.json(`/api/v1/namespaces/${namespace}/events`, {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Event', ...event }),
+      });
+    },
+    async annotatePodTemplate(kind, namespace, name, annotations) {
+      const plural = WORKLOAD_PLURALS[kind];
+      if (plural === undefined) throw new Error(`cannot restart a ${kind}`);
+      counter.count('patch', plural);
+      await http.json(`/apis/apps/v1/namespaces/${namespace}/${plural}/${name}`, {
+        method: 'PATCH',
+        query: { fieldManager: FIELD_MANAGER },
+        contentType: 'application/strategic-merge-patch+json',
+        body: JSON.stringify({ spec: { template: { metadata: { annotations } } } }),
+      });
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// What a reconcile found, turned into the status coffre wants: the Ready, Empty and Expired conditions
+// and the status fields. Pure: the same outcome and record always give the same status, so a restarted
+// operator computes an identical status and writes nothing.
+import { ConditionType, Reason } from '../../api/v1alpha1/conditions.ts';
+import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
+import { formatTime, mergeConditions, type DesiredCondition } from '../conditions.ts';
+import type { PublishedRecord } from './target-secret.ts';
+
+export type Outcome =
+  | { kind: 'invalid-spec'; message: string }
+  | { kind: 'empty'; reason: Reason; message: string }
+  /** Credentials exist (or cannot be told) but a human must act: the reason says what. */
+  | { kind: 'blocked'; reason: Reason; message: string; credentials: 'present' | 'unknown' }
+  | { kind: 'static-published' }
+  | { kind: 'token-valid' }
+  | { kind: 'token-failed'; reason: Reason; message: string };
+
+export interface StatusInput {
+  generation: number;
+  outcome: Outcome;
+  /** What the target Secret currently holds (after any write this reconcile made). */
+  record: PublishedRecord | undefined;
+  secretName: string;
+  /** Whether this connection publishes expiring tokens. */
+  expiring: boolean;
+  nextRefreshAt?: number;
+  now: number;
+}
+
+function condition(
+  type: string,
+  status: DesiredCondition['status'],
+  reason: Reason,
+  message: string,
+): DesiredCondition {
+  return { type, status, reason, message };
+}
+
+function expiredCondition(
+  input: StatusInput,
+  failure?: { reason: Reason; message: string },
+): DesiredCondition {
+  const { record, now, expiring } = input;
+  if (!expiring)
+    return condition(
+      ConditionType.Expired,
+      'False',
+      Reason.DoesNotExpire,
+      'static credentials do not expire',
+    );
+  if (record?.expiresAt === undefined) {
+    return condition(ConditionType.Expired, 'False', Reason.NoToken, 'no token has been published yet');
+  }
+  const until = formatTime(record.expiresAt);
+  if (record.expiresAt > now) {
+    return condition(
+      ConditionType.Expired,
+      'False',
+      Reason.TokenValid,
+      `the published token is valid until ${until}`,
+    );
+  }
+  if (failure !== undefined) {
+    return condition(
+      ConditionType.Expired,
+      'True',
+      failure.reason,
+      `the published token expired at ${until} and no new one could be obtained: ${failure.message}`,
+    );
+  }
+  return condition(
+    ConditionType.Expired,
+    'True',
+    Reason.TokenExpired,
+    `the published token expired at ${until}`,
+  );
+}
+
+export function desiredConditions(input: StatusInput): DesiredCondition[] {
+  const { outcome, record, secretName } = input;
+  const present = condition(
+    ConditionType.Empty,
+    'False',
+    Reason.CredentialsPresent,
+    'all required credentials are present',
+  );
+  switch (outcome.kind) {
+    case 'invalid-spec':
+      return [
+        condition(ConditionType.Ready, 'False', Reason.InvalidSpec, outcome.message),
+        condition(
+          ConditionType.Empty,
+          'Unknown',
+          Reason.InvalidSpec,
+          'cannot tell while the spec is invalid',
+        ),
+        expiredCondition(input),
+      ];
+    case 'empty':
+      return [
+        condition(ConditionType.Ready, 'False', outcome.reason, outcome.message),
+        condition(ConditionType.Empty, 'True', outcome.reason, outcome.message),
+        expiredCondition(input),
+      ];
+    case 'blocked':
+      return [
+        condition(ConditionType.Ready, 'False', outcome.reason, outcome.message),
+        outcome.credentials === 'present'
+          ? present
+          : condition(
+              ConditionType.Empty,
+              'Unknown',
+              outcome.reason,
+              'cannot tell until the problem is fixed',
+            ),
+        expiredCondition(input),
+      ];
+    case 'static-published':
+      return [
+        condition(
+          ConditionType.Ready,
+          'True',
+          Reason.CredentialsPublished,
+          `credentials published to Secret ${secretName}`,
+        ),
+        present,
+        expiredCondition(input),
+      ];
+    case 'token-valid': {
+      const message =
+        record?.expiresAt === undefined
+          ? `token published to Secret ${secretName} (the server reported no expiry)`
+          : `token published to Secret ${secretName}, valid until ${formatTime(record.expiresAt)}`;
+      return [
+        condition(ConditionType.Ready, 'True', Reason.TokenValid, message),
+        present,
+        expiredCondition(input),
+      ];
+    }
+    case 'token-failed':
+      return [
+        condition(ConditionType.Ready, 'False', outcome.reason, outcome.message),
+        present,
+        expiredCondition(input, outcome),
+      ];
+  }
+}
+
+export function desiredStatus(
+  current: VaultConnectionStatus | undefined,
+  input: StatusInput,
+): VaultConnectionStatus {
+  const { record, expiring, nextRefreshAt, generation, now } = input;
+  const status: VaultConnectionStatus = {
+    observedGeneration: generation,
+    conditions: mergeConditions(current?.conditions, desiredConditions(input), generation, new Date(now)),
+  };
+  if (record !== undefined) {
+    status.secretName = input.secretName;
+    if (expiring && record.issuedAt !== undefined) status.lastRefreshTime = formatTime(record.issuedAt);
+    if (expiring && record.expiresAt !== undefined) status.expiresAt = formatTime(record.expiresAt);
+    if (record.grantedScopes !== undefined) status.grantedScopes = record.grantedScopes;
+  }
+  if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
+  return status;
+}
+
+/** Deep equality of two statuses as JSON, with object keys in any order. */
+export function sameStatus(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}

@@ -1,0 +1,175 @@
+// The Slack and Shopify adapters against servers shaped like theirs (HTTPS on 127.0.0.1).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClientConfig, TokenEngine, TokenRequest } from '../../src/oauth/index.ts';
+import { secret } from '../../src/secrets/secret-value.ts';
+import { startLocalShopifyServer, type LocalShopifyServer } from '../../tools/local-shopify-server.ts';
+import { startLocalSlackServer, type LocalSlackServer } from '../../tools/local-slack-server.ts';
+import { localEngine, rejection } from './support/engine.ts';
+import { useCertificateAuthority } from './support/servers.ts';
+
+const authority = useCertificateAuthority();
+
+describe('Slack (oauth.v2.access with token rotation)', () => {
+  let slack: LocalSlackServer;
+  let engine: TokenEngine;
+  beforeAll(async () => {
+    slack = await startLocalSlackServer({
+      clientId: 'A0APP',
+      clientSecret: 'slack-secret',
+      ca: authority.ca,
+      tokenLifetimeSeconds: 43_200,
+    });
+    engine = localEngine(slack.caPem);
+  });
+  afterAll(async () => {
+    await engine.close();
+    await slack.stop();
+  });
+
+  const client = (overrides: Partial<ClientConfig> = {}): ClientConfig => ({
+    issuer: 'https://slack.com',
+    tokenEndpoint: slack.tokenEndpoint,
+    authMethod: 'client_secret_post',
+    clientId: 'A0APP',
+    clientSecret: secret('slack-secret'),
+    ...overrides,
+  });
+  const refresh = (refreshToken: string, overrides: Partial<ClientConfig> = {}): TokenRequest => ({
+    client: client(overrides),
+    grant: { type: 'refresh_token', refreshToken: secret(refreshToken) },
+    flavour: 'slack',
+  });
+
+  it('refreshes, returning the bot token, its expiry, comma-separated scopes and the rotated refresh token', async () => {
+    const original = slack.issueRefreshToken();
+    const token = await engine.getToken(refresh(original));
+    expect(token.tokenType).toBe('bot');
+    expect(token.accessToken.reveal()).toMatch(/^xoxe\.xoxb-/);
+    expect(token.expiresAt).toBe(token.issuedAt + 43_200_000);
+    expect(token.grantedScopes).toEqual(['chat:write', 'channels:read']);
+    const rotated = token.refreshToken?.reveal() ?? '';
+    expect(rotated).toMatch(/^xoxe-1-/);
+    expect(slack.isActive(original)).toBe(false);
+    expect(slack.isActive(rotated)).toBe(true);
+  });
+
+  it('authenticates with HTTP Basic when configured so', async () => {
+    const token = await engine.getToken(
+      refresh(slack.issueRefreshToken(), { authMethod: 'client_secret_basic' }),
+    );
+    expect(token.tokenType).toBe('bot');
+  });
+
+  it('maps ok:false invalid_refresh_token to reauthorization_required, terminal', async () => {
+    const before = slack.tokenRequests();
+    const error = await rejection(engine.getToken(refresh('xoxe-1-unknown')));
+    expect(error).toMatchObject({
+      code: 'reauthorization_required',
+      retryable: false,
+      serverError: 'invalid_refresh_token',
+      status: 200,
+    });
+    expect(slack.tokenRequests()).toBe(before + 1);
+  });
+
+  it.each([
+    ['bad_client_secret', { clientSecret: secret('wrong') }, 'invalid_client'],
+    ['invalid_client_id', { clientId: 'A0OTHER' }, 'invalid_client'],
+  ])('maps ok:false %s to %s', async (serverError, overrides, code) => {
+    const error = await rejection(engine.getToken(refresh(slack.issueRefreshToken(), overrides)));
+    expect(error).toMatchObject({ code, serverError, retryable: false });
+  });
+
+  it('maps HTTP 429 with Retry-After to rate_limited', async () => {
+    slack.failNext('ratelimited', { status: 429, retryAfterSeconds: 30 });
+    const own = localEngine(slack.caPem);
+    const error = await rejection(own.getToken(refresh(slack.issueRefreshToken())));
+    expect(error).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 30_000, status: 429 });
+    // The host is now held: the next request fails fast without reaching Slack.
+    const before = slack.tokenRequests();
+    expect((await rejection(own.getToken(refresh(slack.issueRefreshToken())))).code).toBe('rate_limited');
+    expect(slack.tokenRequests()).toBe(before);
+    await own.close();
+  });
+
+  it('maps ok:false ratelimited (HTTP 200) to rate_limited', async () => {
+    slack.failNext('ratelimited', { retryAfterSeconds: 5 });
+    const own = localEngine(slack.caPem);
+    expect(await rejection(own.getToken(refresh(slack.issueRefreshToken())))).toMatchObject({
+      code: 'rate_limited',
+      retryAfterMs: 5_000,
+    });
+    await own.close();
+  });
+
+  it('maps an unrecognised ok:false error to oauth_error without repeating it', async () => {
+    slack.failNext('something_new_and_odd');
+    const error = await rejection(engine.getToken(refresh(slack.issueRefreshToken())));
+    expect(error).toMatchObject({ code: 'oauth_error', retryable: true });
+    expect(error.message).not.toContain('something_new_and_odd');
+  });
+
+  it('refuses the client_credentials grant as a configuration error', async () => {
+    const error = await rejection(
+      engine.getToken({ client: client(), grant: { type: 'client_credentials' }, flavour: 'slack' }),
+    );
+    expect(error.code).toBe('invalid_configuration');
+  });
+});
+
+describe('Shopify (client credentials, no token_type)', () => {
+  let shop: LocalShopifyServer;
+  let engine: TokenEngine;
+  beforeAll(async () => {
+    shop = await startLocalShopifyServer({
+      clientId: 'shop-client',
+      clientSecret: 'shpss_secret',
+      ca: authority.ca,
+    });
+    engine = localEngine(shop.caPem);
+  });
+  afterAll(async () => {
+    await engine.close();
+    await shop.stop();
+  });
+
+  const request = (clientSecret = 'shpss_secret'): TokenRequest => ({
+    client: {
+      issuer: 'https://acme.myshopify.com',
+      tokenEndpoint: shop.tokenEndpoint,
+      authMethod: 'client_secret_post',
+      clientId: 'shop-client',
+      clientSecret: secret(clientSecret),
+    },
+    grant: { type: 'client_credentials' },
+    flavour: 'shopify',
+  });
+
+  it('gets a token, defaulting the type to Bearer, with scopes and expiry', async () => {
+    const token = await engine.getToken(request());
+    expect(token.accessToken.reveal()).toMatch(/^shpat_/);
+    expect(token.tokenType).toBe('Bearer');
+    expect(token.grantedScopes).toEqual(['read_products', 'write_orders']);
+    expect(token.expiresAt).toBe(token.issuedAt + 86_399_000);
+  });
+
+  it('shares one token among 100 concurrent callers', async () => {
+    const own = localEngine(shop.caPem);
+    const before = shop.tokenRequests();
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => own.getToken(request())));
+    expect(shop.tokenRequests()).toBe(before + 1);
+    expect(new Set(tokens).size).toBe(1);
+    await own.close();
+  });
+
+  it('maps a rejected secret to invalid_client, without the description', async () => {
+    const error = await rejection(engine.getToken(request('wrong')));
+    expect(error).toMatchObject({ code: 'invalid_client', retryable: false, status: 400 });
+    expect(error.message).not.toContain('Client credentials are invalid');
+  });
+
+  it('derives the endpoint from the shop when no tokenEndpoint is set', async () => {
+    const resolved = await engine.resolveClient({ ...request().client, tokenEndpoint: undefined }, 'shopify');
+    expect(resolved.tokenEndpoint).toBe('https://acme.myshopify.com/admin/oauth/access_token');
+  });
+});

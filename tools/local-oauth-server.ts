@@ -1,0 +1,371 @@
+// A real OAuth 2.0 / OpenID Connect server on 127.0.0.1 for tests and the local demo: oidc-provider 9
+// over HTTPS (a per-run CA from tools/tls.ts), with
+// - the client_credentials grant, and Auth0's `audience` parameter (or RFC 8707 `resource`) mapped to
+//   resource servers that issue short-lived JWT access tokens;
+// - the refresh_token grant with rotation (every use issues a new refresh token; reusing an old one
+//   revokes the grant), and `issueRefreshToken()` to mint the first one without a browser;
+// - RFC 7009 revocation;
+// - clients authenticating with client_secret_post, client_secret_basic or private_key_jwt;
+// - a count of token requests per grant type, to prove sharing ("exactly one request");
+// - unavailable()/available() to take the server off its port and bring it back on the same one.
+// It prints nothing (oidc-provider's advisory notices are silenced by configuring every default).
+//
+//   const server = await startLocalOAuthServer({ clients: [{ clientId: 'm2m', authMethod:
+//     'client_secret_post', clientSecret: 's3cret' }], resourceServers: { 'https://api.example/':
+//     { scope: 'read:users' } } });
+//   server.issuer, server.tokenEndpoint, server.caPem, server.tokenRequests('client_credentials')
+//   await server.stop();
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { close, createTemporaryCertificateAuthority, listen } from './local-https-server.ts';
+import { issueCertificate, type CertificateAuthority } from './tls.ts';
+
+export type LocalAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
+
+export interface LocalOAuthClient {
+  clientId: string;
+  authMethod: LocalAuthMethod;
+  /** For client_secret_post and client_secret_basic. */
+  clientSecret?: string;
+  /** Public keys for private_key_jwt (see generateClientKey). */
+  jwks?: { keys: JWK[] };
+}
+
+export interface LocalResourceServer {
+  /** Space-separated scopes the resource server knows. */
+  scope: string;
+  /** Access token lifetime in seconds; default: the server's accessTokenTtlSeconds. */
+  accessTokenTtlSeconds?: number;
+  /** Default `jwt`. */
+  format?: 'jwt' | 'opaque';
+}
+
+/** Which metadata documents are served: OIDC discovery, RFC 8414, both, or none (static endpoints). */
+export type DiscoveryMode = 'oidc' | 'oauth2' | 'both' | 'none';
+
+export interface LocalOAuthServerOptions {
+  clients: LocalOAuthClient[];
+  /** Resource servers by identifier: the values `audience` or `resource` may take. */
+  resourceServers?: Record<string, LocalResourceServer>;
+  /** Lifetime of resource-server (JWT) access tokens, seconds. Default 2. */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of opaque client_credentials tokens (no audience), seconds. Default 600. */
+  clientCredentialsTtlSeconds?: number;
+  discovery?: DiscoveryMode;
+  /** CA to sign the server certificate; a fresh one in a temporary directory when absent. */
+  ca?: CertificateAuthority;
+  /** Port on 127.0.0.1; a free one when absent. */
+  port?: number;
+}
+
+/** Behaviour that tests may switch at run time. */
+export interface LocalOAuthServerTweaks {
+  /** Drop `expires_in` from token responses (the client must read the JWT's exp). */
+  omitExpiresIn: boolean;
+}
+
+export interface LocalOAuthServer {
+  /** `https://127.0.0.1:{port}` */
+  readonly issuer: string;
+  readonly port: number;
+  readonly tokenEndpoint: string;
+  readonly revocationEndpoint: string;
+  /** PEM of the CA that signed the server certificate: give it to the client as an extra CA. */
+  readonly caPem: string;
+  readonly tweaks: LocalOAuthServerTweaks;
+  /** Token requests received (successful or not), for one grant type or all. */
+  tokenRequests(grantType?: string): number;
+  /** HTTP requests received, for one path (e.g. `/.well-known/openid-configuration`) or all. */
+  requests(path?: string): number;
+  resetCounters(): void;
+  /** A refresh token for the client, as if a user had authorised it (scope `offline_access`). */
+  issueRefreshToken(clientId: string, options?: { resource?: string; scope?: string }): Promise<string>;
+  /** Whether a refresh token or opaque client_credentials token is still active at the server. */
+  isActive(token: string): Promise<boolean>;
+  /** Stops listening and drops connections; the port is kept for available(). */
+  unavailable(): Promise<void>;
+  /** Listens again on the same port. */
+  available(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** An ES256 key pair for a private_key_jwt client: the PEM for the client, the JWK for the server. */
+export async function generateClientKey(
+  keyId?: string,
+): Promise<{ privateKeyPem: string; publicJwk: JWK; algorithm: 'ES256' }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = {
+    ...(await exportJWK(publicKey)),
+    alg: 'ES256',
+    use: 'sig',
+    ...(keyId ? { kid: keyId } : {}),
+  };
+  return { privateKeyPem: await exportPKCS8(privateKey), publicJwk, algorithm: 'ES256' };
+}
+
+export async function startLocalOAuthServer(options: LocalOAuthServerOptions): Promise<LocalOAuthServer> {
+  const own =
+    options.ca === undefined ? await createTemporaryCertificateAuthority('coffre local OAuth CA') : undefined;
+  const ca = options.ca ?? (own as { ca: CertificateAuthority }).ca;
+  const certificate = await issueCertificate(ca, {
+    name: `oauth-server-${process.pid}-${Date.now()}`,
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
+
+  const server: Server = createServer({ cert: certificate.certPem, key: certificate.keyPem });
+  await listen(server, options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `https://127.0.0.1:${port}`;
+
+  const counts = new Map<string, number>();
+  const tweaks: LocalOAuthServerTweaks = { omitExpiresIn: false };
+  const provider = new Provider(issuer, await configuration(options));
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    await next();
+    if (ctx.method !== 'POST' || ctx.path !== '/token') return;
+    const grantType = ctx.oidc?.params?.grant_type ?? ctx.oidc?.body?.grant_type;
+    const key = typeof grantType === 'string' ? grantType : 'unknown';
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const body = (ctx as { body?: unknown }).body;
+    if (tweaks.omitExpiresIn && typeof body === 'object' && body !== null && 'expires_in' in body) {
+      delete (body as { expires_in?: unknown }).expires_in;
+    }
+  });
+  const handler = provider.callback();
+  const discovery = options.discovery ?? 'oidc';
+  const pathCounts = new Map<string, number>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    pathCounts.set(path, (pathCounts.get(path) ?? 0) + 1);
+    const oidcServed = discovery === 'oidc' || discovery === 'both';
+    const oauth2Served = discovery === 'oauth2' || discovery === 'both';
+    if (path === '/.well-known/oauth-authorization-server' && oauth2Served) {
+      req.url = '/.well-known/openid-configuration';
+    } else if (
+      (path === '/.well-known/openid-configuration' && !oidcServed) ||
+      path === '/.well-known/oauth-authorization-server'
+    ) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+      return;
+    }
+    handler(req, res);
+  });
+
+  let listening = true;
+  return {
+    issuer,
+    port,
+    tokenEndpoint: `${issuer}/token`,
+    revocationEndpoint: `${issuer}/token/revocation`,
+    caPem: ca.certPem,
+    tweaks,
+    tokenRequests(grantType) {
+      if (grantType !== undefined) return counts.get(grantType) ?? 0;
+      return [...counts.values()].reduce((sum, count) => sum + count, 0);
+    },
+    requests(path) {
+      if (path !== undefined) return pathCounts.get(path) ?? 0;
+      return [...pathCounts.values()].reduce((sum, count) => sum + count, 0);
+    },
+    resetCounters() {
+      counts.clear();
+      pathCounts.clear();
+    },
+    async issueRefreshToken(clientId, refreshOptions = {}) {
+      const client = await provider.Client.find(clientId);
+      if (client === undefined) throw new Error(`unknown client ${clientId}`);
+      const accountId = 'local-user';
+      const scope = refreshOptions.scope ?? 'offline_access';
+      const grant = new provider.Grant({ accountId, clientId });
+      grant.addOIDCScope(scope);
+      const { resource } = refreshOptions;
+      if (resource !== undefined) {
+        grant.addResourceScope(resource, options.resourceServers?.[resource]?.scope ?? '');
+      }
+      const grantId = await grant.save();
+      const refreshToken = new provider.RefreshToken({
+        accountId,
+        client,
+        grantId,
+        scope,
+        gty: 'authorization_code',
+        expiresWithSession: false,
+        ...(resource === undefined ? {} : { resource }),
+      });
+      return refreshToken.save();
+    },
+    async isActive(token) {
+      const found =
+        (await provider.RefreshToken.find(token)) ?? (await provider.ClientCredentials.find(token));
+      return found?.isValid === true;
+    },
+    async unavailable() {
+      if (!listening) return;
+      listening = false;
+      await close(server);
+    },
+    async available() {
+      if (listening) return;
+      await listen(server, port);
+      listening = true;
+    },
+    async stop() {
+      if (listening) {
+        listening = false;
+        await close(server);
+      }
+      await own?.remove();
+    },
+  };
+}
+
+async function configuration(options: LocalOAuthServerOptions): Promise<Record<string, unknown>> {
+  const signingKeys = await Promise.all(
+    (['ES256', 'RS256'] as const).map(async (alg) => {
+      const { privateKey } = await generateKeyPair(alg, { extractable: true });
+      return { ...(await exportJWK(privateKey)), alg, use: 'sig', kid: `local-${alg.toLowerCase()}` };
+    }),
+  );
+  const resourceServers = options.resourceServers ?? {};
+  const accessTokenTtl = options.accessTokenTtlSeconds ?? 2;
+
+  return {
+    clients: options.clients.map((client) => ({
+      client_id: client.clientId,
+      ...(client.clientSecret === undefined ? {} : { client_secret: client.clientSecret }),
+      ...(client.jwks === undefined ? {} : { jwks: client.jwks }),
+      token_endpoint_auth_method: client.authMethod,
+      grant_types: ['client_credentials', 'refresh_token', 'authorization_code'],
+      response_types: ['code'],
+      redirect_uris: ['https://127.0.0.1/callback'],
+    })),
+    jwks: { keys: signingKeys },
+    cookies: { keys: [crypto.randomUUID()] },
+    findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: false },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) =>
+          token.clientId === client.clientId,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Auth0's `audience` is this server's RFC 8707 resource indicator.
+        defaultResource: (ctx: KoaContextWithOIDC) => {
+          const audience = ctx.oidc?.body?.audience;
+          return typeof audience === 'string' && audience !== '' ? audience : undefined;
+        },
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, resourceIndicator: string) => {
+          const server = Object.hasOwn(resourceServers, resourceIndicator)
+            ? resourceServers[resourceIndicator]
+            : undefined;
+          if (server === undefined) throw new errors.InvalidTarget();
+          return {
+            scope: server.scope,
+            audience: resourceIndicator,
+            accessTokenTTL: server.accessTokenTtlSeconds ?? accessTokenTtl,
+            accessTokenFormat: server.format ?? 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    adapter: memoryAdapter(),
+    ttl: {
+      // A resource server's lifetime wins; opaque tokens without one get the default.
+      ClientCredentials: (_ctx: unknown, token: TokenWithResource) =>
+        token.resourceServer?.accessTokenTTL ?? options.clientCredentialsTtlSeconds ?? 600,
+      AccessToken: (_ctx: unknown, token: TokenWithResource) =>
+        token.resourceServer?.accessTokenTTL ?? options.clientCredentialsTtlSeconds ?? 600,
+      RefreshToken: 14 * 24 * 60 * 60,
+      Grant: 14 * 24 * 60 * 60,
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: () => true,
+    pkce: { required: () => false },
+    renderError: (ctx: { type: string; body: unknown }, out: unknown) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  };
+}
+
+interface TokenWithResource {
+  resourceServer?: { accessTokenTTL?: number };
+}
+
+type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string };
+
+/**
+ * oidc-provider's storage, in memory and private to one server (the built-in one is shared by every
+ * provider in the process and prints a warning).
+ */
+function memoryAdapter(): new (model: string) => object {
+  const store = new Map<string, { payload: Payload; expiresAt: number }>();
+  const live = (key: string) => {
+    const entry = store.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      store.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  };
+  return class MemoryAdapter {
+    readonly #model: string;
+    constructor(model: string) {
+      this.#model = model;
+    }
+    #key(id: string) {
+      return `${this.#model}:${id}`;
+    }
+    upsert(id: string, payload: Payload, expiresIn?: number) {
+      const expiresAt =
+        typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
+      store.set(this.#key(id), { payload: { ...payload }, expiresAt });
+      return Promise.resolve();
+    }
+    find(id: string) {
+      return Promise.resolve(live(this.#key(id)));
+    }
+    findByUid(uid: string) {
+      return Promise.resolve(this.#findBy((payload) => payload.uid === uid));
+    }
+    findByUserCode(userCode: string) {
+      return Promise.resolve(this.#findBy((payload) => payload.userCode === userCode));
+    }
+    consume(id: string) {
+      const payload = live(this.#key(id));
+      if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000);
+      return Promise.resolve();
+    }
+    destroy(id: string) {
+      store.delete(this.#key(id));
+      return Promise.resolve();
+    }
+    revokeByGrantId(grantId: string) {
+      for (const [key, entry] of store) {
+        if (entry.payload.grantId === grantId) store.delete(key);
+      }
+      return Promise.resolve();
+    }
+    #findBy(match: (payload: Payload) => boolean) {
+      const prefix = `${this.#model}:`;
+      for (const [key] of store) {
+        const payload = key.startsWith(prefix) ? live(key) : undefined;
+        if (payload !== undefined && match(payload)) return payload;
+      }
+      return undefined;
+    }
+  };
+}
