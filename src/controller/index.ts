@@ -9,4 +9,3 @@ export * from './store.ts';
 export * from './transforms.ts';
 export * from './types.ts';
 export * from './work-queue.ts';
-export * from './informer-group.ts';

@@ -30,7 +30,8 @@ export interface InformerHandlers<T> {
   onDelete?(object: T): void;
 }
 
-export type ListReason = 'initial' | 'expired' | 'recovery';
+/** Why a full list ran: the first one, or a relist after 410 Gone (reconnects resume instead). */
+export type ListReason = 'initial' | 'expired';
 
 export interface InformerObserver {
   /** A full list completed: why, how many objects, how long it took. */

@@ -33,6 +33,17 @@ export interface HealthCheck {
   reasons: string[];
 }
 
+/** Both probes and leadership at once, for an HTTP health endpoint. */
+export interface HealthReport {
+  /** Readiness (/readyz): every cache synced. */
+  ready: boolean;
+  /** Liveness (/healthz): no stuck worker, leadership not lost. */
+  live: boolean;
+  leader: boolean;
+  /** Why not ready or not live. */
+  detail: string[];
+}
+
 export interface ShutdownReport {
   /** Per controller: whether it drained, and the keys left running after the abort. */
   controllers: Record<string, StopReport>;
@@ -239,6 +250,17 @@ export class Manager {
     return { ok: reasons.length === 0, reasons };
   }
 
+  health(): HealthReport {
+    const ready = this.readyz();
+    const live = this.healthz();
+    return {
+      ready: ready.ok,
+      live: live.ok,
+      leader: this.#leading,
+      detail: [...ready.reasons, ...live.reasons],
+    };
+  }
+
   async #stopCaches(): Promise<void> {
     await Promise.all(
       [...this.#informers, ...(this.#leaseWatch === undefined ? [] : [this.#leaseWatch])].map((i) =>
@@ -281,7 +303,10 @@ export interface SignalOptions {
  * Wires SIGTERM and SIGINT to a graceful stop and exit code 0 (1 if stopping failed); a second signal
  * exits at once with 1. Only the composition root calls this. Returns a function that unwires them.
  */
-export function installSignalHandlers(manager: Pick<Manager, 'stop'>, options: SignalOptions): () => void {
+export function installSignalHandlers(
+  manager: { stop(): Promise<unknown> },
+  options: SignalOptions,
+): () => void {
   const { logger, exit } = options;
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   let stopping = false;
