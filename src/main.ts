@@ -42,7 +42,10 @@ try {
   if (config.kubeconfig !== '') kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
 } catch (error) {
-  logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'cannot load a kubeconfig');
+  logger.fatal(
+    { err: error instanceof Error ? error.message : String(error) },
+    'cannot load a kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config); for a local cluster with demo connections run `npm run dev`',
+  );
   process.exit(2);
 }
 const cluster = kubeConfig.getCurrentCluster();

@@ -23,6 +23,10 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { close, createTemporaryCertificateAuthority, listen } from './local-https-server.ts';
 import { issueCertificate, type CertificateAuthority } from './tls.ts';
 
+/** Auth0's token and revocation paths (oidc-provider's defaults are /token and /token/revocation). */
+export const TOKEN_PATH = '/oauth/token';
+export const REVOCATION_PATH = '/oauth/revoke';
+
 export type LocalAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
 
 export interface LocalOAuthClient {
@@ -128,7 +132,7 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
   const provider = new Provider(issuer, await configuration(options));
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
     await next();
-    if (ctx.method !== 'POST' || ctx.path !== '/token') return;
+    if (ctx.method !== 'POST' || ctx.path !== TOKEN_PATH) return;
     const grantType = ctx.oidc?.params?.grant_type ?? ctx.oidc?.body?.grant_type;
     const key = typeof grantType === 'string' ? grantType : 'unknown';
     counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -161,8 +165,8 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
   return {
     issuer,
     port,
-    tokenEndpoint: `${issuer}/token`,
-    revocationEndpoint: `${issuer}/token/revocation`,
+    tokenEndpoint: `${issuer}${TOKEN_PATH}`,
+    revocationEndpoint: `${issuer}${REVOCATION_PATH}`,
     caPem: ca.certPem,
     tweaks,
     tokenRequests(grantType) {
@@ -248,6 +252,8 @@ async function configuration(options: LocalOAuthServerOptions): Promise<Record<s
     jwks: { keys: signingKeys },
     cookies: { keys: [crypto.randomUUID()] },
     findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+    // Auth0's paths, so that an `auth0` connection whose domain is this server works unchanged.
+    routes: { token: TOKEN_PATH, revocation: REVOCATION_PATH },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

@@ -5,7 +5,9 @@ import { jsonSchemaFiles } from './json-schemas.ts';
 
 /** The chart carries its own copy of the CRDs: Helm reads only files inside the chart. */
 function chartCrdFiles(crds: Map<string, string>): Map<string, string> {
-  return new Map([...crds].map(([path, content]) => [path.replace(/^crds\//, 'charts/coffre/files/crds/'), content]));
+  return new Map(
+    [...crds].map(([path, content]) => [path.replace(/^crds\//, 'charts/coffre/files/crds/'), content]),
+  );
 }
 
 export function generatedFiles(): Map<string, string> {

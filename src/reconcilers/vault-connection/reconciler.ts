@@ -106,6 +106,9 @@ interface RetryState {
   notBefore: number;
   /** The request that failed: a changed request (new credentials, spec, force) is tried at once. */
   requestHash: string;
+  /** What the failure was, reported again while waiting. */
+  reason: Reason;
+  message: string;
 }
 
 export class VaultConnectionReconciler implements Reconciler {
@@ -414,14 +417,10 @@ class ConnectionRun {
 
     const retry = this.#retries.get(this.#key);
     if (retry !== undefined && retry.requestHash === requestHash && !forced && retry.notBefore > this.#now) {
-      // Still waiting out a backoff or a Retry-After: report, and come back then.
-      const lastFailure = findCondition(this.#connection.status?.conditions, ConditionType.Ready);
+      // Still waiting out a backoff or a Retry-After (or for a change after a terminal error): report
+      // the failure again, and come back then.
       return this.#finish(
-        {
-          kind: 'token-failed',
-          reason: (lastFailure?.reason ?? Reason.TokenRequestFailed) as Reason,
-          message: lastFailure?.message ?? 'waiting before the next token request',
-        },
+        { kind: 'token-failed', reason: retry.reason, message: retry.message },
         undefined,
         Number.isFinite(retry.notBefore) ? retry.notBefore - this.#now : undefined,
       );
@@ -584,10 +583,22 @@ class ConnectionRun {
       const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 20));
       delay = Math.round(exponential / 2 + (exponential / 2) * this.#deps.random());
       delay = Math.max(delay, Math.min(error.retryAfterMs ?? 0, 6 * 3_600_000));
-      this.#retries.set(this.#key, { failures, notBefore: this.#now + delay, requestHash });
+      this.#retries.set(this.#key, {
+        failures,
+        notBefore: this.#now + delay,
+        requestHash,
+        reason,
+        message: error.message,
+      });
     } else {
       // A human must act: wait for a change of the request (credentials, spec, force-refresh).
-      this.#retries.set(this.#key, { failures, notBefore: Number.POSITIVE_INFINITY, requestHash });
+      this.#retries.set(this.#key, {
+        failures,
+        notBefore: Number.POSITIVE_INFINITY,
+        requestHash,
+        reason,
+        message: error.message,
+      });
     }
     // Come back when the published token expires, to report Expired on time.
     const requeue = [delay, untilExpiry].filter((ms): ms is number => ms !== undefined);
@@ -718,6 +729,18 @@ class ConnectionRun {
       ready: ready?.status ?? 'Unknown',
       reason: ready?.reason ?? '',
     });
+    // One line per reconcile: info when something changed, debug for a no-op.
+    const changed = this.#wrote || !sameStatus(status, this.#connection.status);
+    this.#context.logger[changed ? 'info' : 'debug'](
+      {
+        type: this.#connection.spec.type,
+        ready: ready?.status,
+        reason: ready?.reason,
+        wrote: this.#wrote,
+        durationMs: this.#deps.clock.now() - this.#now,
+      },
+      'reconciled',
+    );
     const waits = [refreshAt === undefined ? undefined : Math.max(0, refreshAt - this.#now), requeueAfterMs];
     // A token-type connection without a scheduled renewal still needs a look when its token expires.
     if (outcome.kind !== 'token-valid' && record?.expiresAt !== undefined && record.expiresAt > this.#now) {

@@ -1,0 +1,148 @@
+// Each token connection type reaches Ready from its sample, pointed at a local server shaped like its
+// provider: Auth0 (oidc-provider with Auth0's /oauth/token and the tenant's Management API audience),
+// any OAuth 2.0 server through an OAuthClient, Slack with rotating tokens, Shopify client credentials.
+import { decodeJwt } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../../tools/controlplane/controlplane.ts';
+import { startLocalShopifyServer } from '../../../tools/local-shopify-server.ts';
+import { startLocalSlackServer } from '../../../tools/local-slack-server.ts';
+import { useTestNamespace } from '../../support/cluster.ts';
+import { apply, condition, getSecret, secretText, waitForCondition } from '../../support/kube.ts';
+import { startOAuthServer } from '../../support/oauth-fixtures.ts';
+import { startTestOperator } from '../../support/operator.ts';
+import { loadSample } from '../../support/samples.ts';
+
+type Manifest = Parameters<typeof apply>[1];
+
+/** The sample's objects, with `rewrite` applied to each (by kind). */
+function sample(file: string, rewrite: (object: Manifest) => Manifest): Manifest[] {
+  return loadSample(file).map(({ object }) => rewrite(structuredClone(object) as Manifest));
+}
+
+describe('token samples', () => {
+  it('auth0.yaml: an M2M client with the tenant Management API as default audience', async () => {
+    const namespace = await useTestNamespace('auth0');
+    const port = await freePort();
+    const domain = `127.0.0.1:${port}`;
+    const server = await startOAuthServer({
+      port,
+      accessTokenTtlSeconds: 60,
+      clients: [
+        { clientId: 'auth0-m2m', authMethod: 'client_secret_post', clientSecret: 'auth0-m2m-secret' },
+      ],
+      resourceServers: { [`https://${domain}/api/v2/`]: { scope: 'read:users update:users create:users' } },
+    });
+    await startTestOperator({ namespace, caPem: server.caPem });
+    for (const object of sample('auth0.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'auth0-m2m', clientSecret: 'auth0-m2m-secret' };
+      else (o.spec as { auth0: { domain: string } }).auth0.domain = domain;
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const connection = await waitForCondition(namespace, 'auth0-management', 'Ready', 'True', 'TokenValid');
+    expect(connection.status?.grantedScopes).toEqual(['read:users', 'update:users']);
+    const token = secretText(await getSecret(namespace, 'auth0-management-token'), 'access_token') ?? '';
+    expect(decodeJwt(token).aud).toBe(`https://${domain}/api/v2/`);
+  });
+
+  it('oauth2-client-credentials.yaml: a shared OAuthClient found by discovery', async () => {
+    const namespace = await useTestNamespace('oauth2');
+    const server = await startOAuthServer({
+      accessTokenTtlSeconds: 600,
+      clients: [{ clientId: 'acme', authMethod: 'client_secret_post', clientSecret: 'acme-secret' }],
+      resourceServers: { 'https://billing.example.com/': { scope: 'invoices:read invoices:write' } },
+    });
+    await startTestOperator({ namespace, caPem: server.caPem });
+    for (const object of sample('oauth2-client-credentials.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientSecret: 'acme-secret' };
+      if (o.kind === 'OAuthClient')
+        Object.assign(o.spec as object, { issuer: server.issuer, clientId: 'acme' });
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    await waitForCondition(namespace, 'billing-api', 'Ready', 'True', 'TokenValid');
+    const client = await import('../../support/kube.ts').then((k) =>
+      k
+        .kube()
+        .json<{ status: { tokenEndpoint?: string; conditions: { type: string; status: string }[] } }>(
+          `/apis/coffre.dev/v1alpha1/namespaces/${namespace}/oauthclients/acme-m2m`,
+        ),
+    );
+    expect(client.status.tokenEndpoint).toBe(server.tokenEndpoint);
+    expect(client.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // The sample's template publishes a ready-made header.
+    const secret = await getSecret(namespace, 'billing-api-token');
+    expect(secretText(secret, 'Authorization')).toMatch(/^Bearer ey/);
+  });
+
+  it('slack.yaml: rotating tokens through oauth.v2.access, the refresh token persisted', async () => {
+    const namespace = await useTestNamespace('slack');
+    const slack = await startLocalSlackServer({
+      clientId: '0000000000.0000000000000',
+      clientSecret: 'slack-secret',
+      tokenLifetimeSeconds: 43_200,
+    });
+    const refreshToken = slack.issueRefreshToken();
+    await startTestOperator({
+      namespace,
+      caPem: slack.caPem,
+      flags: [`--slack-api-base-url=${slack.tokenEndpoint.replace(/\/oauth\.v2\.access$/, '')}`],
+    });
+    for (const object of sample('slack.yaml', (o) => {
+      if (o.kind === 'Secret')
+        o.stringData = { clientId: '0000000000.0000000000000', clientSecret: 'slack-secret', refreshToken };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const connection = await waitForCondition(namespace, 'slack-alerts', 'Ready', 'True', 'TokenValid');
+    expect(condition(connection, 'Expired')?.status).toBe('False');
+    const secret = await getSecret(namespace, 'slack-alerts-token');
+    expect(secretText(secret, 'access_token')).toMatch(/^xoxe\.xoxb-|^xox/);
+    expect(secretText(secret, 'token_type')).toBe('Bearer');
+    const rotated = secretText(await getSecret(namespace, 'slack-alerts-coffre-state'), 'refresh_token');
+    expect(rotated).toMatch(/^xoxe-1-/);
+    expect(rotated).not.toBe(refreshToken);
+    expect(slack.isActive(refreshToken)).toBe(false);
+    await slack.stop();
+  });
+
+  it('shopify client credentials: a token without token_type, published with the shop domain', async () => {
+    const namespace = await useTestNamespace('shopify');
+    const shop = await startLocalShopifyServer({
+      clientId: 'shop-app',
+      clientSecret: 'shop-secret',
+      scope: 'read_orders',
+    });
+    await startTestOperator({
+      namespace,
+      caPem: shop.caPem,
+      flags: [`--shopify-base-url=${new URL(shop.tokenEndpoint).origin}`],
+    });
+    await apply(namespace, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'shop-app' },
+      stringData: { clientId: 'shop-app', clientSecret: 'shop-secret' },
+    });
+    await apply(namespace, {
+      apiVersion: 'coffre.dev/v1alpha1',
+      kind: 'VaultConnection',
+      metadata: { name: 'orders' },
+      spec: {
+        type: 'shopify',
+        credentialsRef: { name: 'shop-app' },
+        shopify: { shopDomain: 'acme-example.myshopify.com' },
+      },
+    });
+    const connection = await waitForCondition(namespace, 'orders', 'Ready', 'True', 'TokenValid');
+    expect(connection.status?.expiresAt).toBeDefined();
+    const secret = await getSecret(namespace, 'orders-token');
+    expect(secretText(secret, 'token_type')).toBe('Bearer');
+    expect(secretText(secret, 'shop_domain')).toBe('acme-example.myshopify.com');
+    expect(shop.tokenRequests()).toBe(1);
+    await shop.stop();
+  });
+});
