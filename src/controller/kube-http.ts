@@ -162,6 +162,13 @@ export function createKubeHttp(kc: KubeConfig, input: Partial<KubeHttpOptions> =
   };
 }
 
+/**
+ * undici cuts a response body that stays silent for 5 minutes by default: a quiet watch (no events, no
+ * bookmarks) would fail every 5 minutes. Watches detect dead connections themselves (inactivity timer)
+ * and json() requests carry their own deadline.
+ */
+const noBodyTimeout = { bodyTimeout: 0 };
+
 /** One undici dispatcher per distinct TLS/proxy configuration, plus fresh credentials per request. */
 class DispatcherPool {
   readonly #kc: KubeConfig;
@@ -219,8 +226,13 @@ class DispatcherPool {
     const previous = this.#dispatcher;
     this.#dispatcher =
       options.type === 'proxy'
-        ? new ProxyAgent({ uri: options.uri, requestTls: options.requestTls, connect: options.connect })
-        : new Agent({ connect: options.connect });
+        ? new ProxyAgent({
+            ...noBodyTimeout,
+            uri: options.uri,
+            requestTls: options.requestTls,
+            connect: options.connect,
+          })
+        : new Agent({ ...noBodyTimeout, connect: options.connect });
     this.#fingerprint = fingerprint;
     // Requests still running on the old pool (a watch) finish there; it closes after them.
     void previous?.close().catch(() => undefined);

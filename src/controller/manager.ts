@@ -135,7 +135,7 @@ export class Manager {
 
   /**
    * Starts the caches, waits until they are synced, then starts the controllers (or campaigns for
-   * leadership and starts them on winning). Resolves once caches are synced; rejects if stopped first.
+   * leadership and starts them on winning). Resolves once caches are synced, or when stop() came first.
    */
   start(): Promise<void> {
     this.#started ??= this.#start();
@@ -146,7 +146,13 @@ export class Manager {
     const { logger } = this.options;
     for (const informer of this.#informers) informer.start();
     this.#leaseWatch?.start();
-    await Promise.all(this.#informers.map((informer) => informer.waitForSync(this.#startAbort.signal)));
+    try {
+      await Promise.all(this.#informers.map((informer) => informer.waitForSync(this.#startAbort.signal)));
+    } catch (error) {
+      // Stopped before the caches synced (SIGTERM during start-up): nothing to start, not a failure.
+      if (this.#stopping !== undefined) return;
+      throw error;
+    }
     logger.info(
       { caches: Object.fromEntries(this.#informers.map((i) => [i.name, i.store.size])) },
       'caches synced',

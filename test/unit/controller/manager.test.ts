@@ -201,6 +201,19 @@ describe('Manager', () => {
   });
 });
 
+describe('Manager start-up', () => {
+  it('should resolve start() without starting work when stopped before the caches synced', async () => {
+    const { clock, server, log, manager } = setup();
+    server.failNext = 1_000;
+    const started = manager.start();
+    await clock.advance(1_000);
+    await manager.stop();
+    await expect(started).resolves.toBeUndefined();
+    expect(log).toEqual([]);
+    expect(await manager.done).toBe('stopped');
+  });
+});
+
 describe('installSignalHandlers', () => {
   it('should stop gracefully and exit 0 on the first signal, and exit 1 at once on a second', async () => {
     const exits: number[] = [];
