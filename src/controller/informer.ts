@@ -227,6 +227,8 @@ class Reflector<T extends KubeObject> {
   resourceVersion = '';
   synced = false;
   #warnedNotMetadata = false;
+  /** 410s since the last watch event: more than one in a row backs off. */
+  #expiredInARow = 0;
 
   constructor(informer: Informer<T>, namespace: string, options: InformerOptions<T>) {
     this.#informer = informer;
@@ -258,6 +260,9 @@ class Reflector<T extends KubeObject> {
         if (error instanceof ResourceExpired) {
           logger.info({ informer: this.#label }, 'watch expired (410 Gone): relisting');
           listReason = 'expired';
+          // A fresh list's resourceVersion expiring again at once is not normal: do not spin.
+          if (++this.#expiredInARow > 1)
+            await clock.sleep(this.#backoff.next('watch'), signal).catch(() => undefined);
           continue;
         }
         const delay = this.#backoff.next('watch');
@@ -381,6 +386,7 @@ class Reflector<T extends KubeObject> {
   }
 
   #apply(event: WatchEvent<T>): void {
+    if (event.type !== 'ERROR') this.#expiredInARow = 0;
     switch (event.type) {
       case 'BOOKMARK':
         this.resourceVersion = event.object.metadata?.resourceVersion ?? this.resourceVersion;

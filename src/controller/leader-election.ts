@@ -170,6 +170,11 @@ export class LeaderElector {
     const { logger, identity } = this.#options;
     const acquiredAt = await this.#acquire(callbacks);
     if (acquiredAt === undefined) return 'stopped';
+    if (this.#isStopped()) {
+      // Won just as stop() came: hand the Lease straight back instead of leading for an instant.
+      await this.#release();
+      return 'stopped';
+    }
     const leading = new AbortController();
     this.#leading = leading;
     logger.info({ identity }, 'leader election: became leader');

@@ -186,6 +186,22 @@ describe('Informer', () => {
     },
   );
 
+  it('should back off instead of spinning when every fresh list expires at once', async () => {
+    const { clock, server, informer, lists, settle } = setup({
+      backoff: { baseMs: 1000, maxMs: 1000, jitter: 'none' },
+    });
+    informer.start();
+    await settle();
+    server.compactedBelow = Number.MAX_SAFE_INTEGER; // every watch answers 410
+    server.disconnectAll();
+    await settle();
+    await clock.advance(5_000);
+    expect(lists.length).toBeGreaterThan(2);
+    expect(lists.length).toBeLessThan(10);
+    server.compactedBelow = 0;
+    await informer.stop();
+  });
+
   it('should restart a paginated list whose continue token expired', async () => {
     const { server, informer, settle } = setup({ pageSize: 1 });
     for (const name of ['a', 'b', 'c']) server.create('ns', name);

@@ -253,6 +253,18 @@ describe('LeaderElector', () => {
     await b.elector.stop();
   });
 
+  it('should hand a Lease won just as it was stopped straight back, without leading', async () => {
+    const clock = new FakeClock();
+    const store = new LeaseStore();
+    const a = candidate(store, clock, 'a');
+    const stopped = a.elector.stop();
+    await clock.advance(0);
+    await stopped;
+    expect(await a.result).toBe('stopped');
+    expect(a.events).toEqual([]);
+    expect(store.lease?.spec?.holderIdentity).toBe('');
+  });
+
   it('should lose a race to write the Lease without believing it leads (409 Conflict)', async () => {
     const clock = new FakeClock();
     const store = new LeaseStore();
