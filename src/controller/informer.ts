@@ -149,6 +149,7 @@ export class Informer<T extends KubeObject> {
 
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.hasSynced()) return Promise.resolve();
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         reject(signal?.reason as Error);
@@ -322,6 +323,8 @@ class Reflector<T extends KubeObject> {
   async #watch(signal: AbortSignal): Promise<void> {
     const { http, clock, watchTimeoutSeconds, watchInactivityMs, random, metadataOnly, observer } =
       this.#options;
+    // An abort listener added to an already aborted signal never runs: check first.
+    if (signal.aborted) throw signal.reason;
     const timeoutSeconds = Math.round(watchTimeoutSeconds * (1 + random()));
     const watchAbort = new AbortController();
     const onStop = () => {
@@ -376,7 +379,7 @@ class Reflector<T extends KubeObject> {
       }
       // The server ended the watch (timeoutSeconds): resume from the last resourceVersion.
     } catch (error) {
-      if (watchAbort.signal.aborted && !signal.aborted) throw watchAbort.signal.reason;
+      if (watchAbort.signal.aborted && !isAborted(signal)) throw watchAbort.signal.reason;
       throw error;
     } finally {
       inactivity.cancel();

@@ -113,6 +113,7 @@ export class Manager {
 
   /** Creates an informer whose lifecycle the manager owns. */
   informer<T extends KubeObject>(spec: InformerSpec<T>): Informer<T> {
+    this.#assertNotStarted('informer');
     const informer = this.#newInformer(spec);
     this.#informers.push(informer as unknown as Informer<KubeObject>);
     return informer;
@@ -120,6 +121,7 @@ export class Manager {
 
   /** Creates a controller whose lifecycle the manager owns. */
   controller<T extends KubeObject>(spec: ControllerSpec<T>): Controller<T> {
+    this.#assertNotStarted('controller');
     const { clock, logger, random, observer } = this.options;
     const controller = new Controller<T>(
       resolveControllerOptions(spec, {
@@ -273,6 +275,15 @@ export class Manager {
         i.stop(),
       ),
     );
+  }
+
+  /** Everything is built before start(): a late informer would never start, a late controller never run. */
+  #assertNotStarted(what: string): void {
+    if (this.#started !== undefined) {
+      throw new CoffreError('manager_started', `cannot add a ${what} after the manager started`, {
+        retryable: false,
+      });
+    }
   }
 
   #newInformer<T extends KubeObject>(spec: InformerSpec<T>): Informer<T> {

@@ -214,6 +214,18 @@ describe('Manager start-up', () => {
   });
 });
 
+describe('Manager composition', () => {
+  it('should refuse informers and controllers added after start', async () => {
+    const { manager } = setup();
+    void manager.start();
+    expect(() =>
+      manager.informer({ name: 'late', resource: { group: '', version: 'v1', plural: 'secrets' } }),
+    ).toThrow(/after the manager started/);
+    // Stopped while the first list is in flight: the watch that follows must not outlive the stop.
+    await manager.stop();
+  });
+});
+
 describe('installSignalHandlers', () => {
   it('should stop gracefully and exit 0 on the first signal, and exit 1 at once on a second', async () => {
     const exits: number[] = [];
