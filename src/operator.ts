@@ -213,7 +213,8 @@ export function createOperator(deps: OperatorDeps): Operator {
           type: vc.spec.type,
         };
         if (expiresAt === undefined) metrics.tokenExpiry.remove(labels);
-        else metrics.tokenExpiry.set(labels, expiresAt / 1000);
+        // Whole seconds, as status and the Secret annotations record it (never later than the truth).
+        else metrics.tokenExpiry.set(labels, Math.floor(expiresAt / 1000));
       },
       conditions: (vc, state) => {
         metrics.setConnectionState(

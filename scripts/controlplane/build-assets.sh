@@ -39,7 +39,12 @@ export CGO_ENABLED=0 GOTOOLCHAIN=local GOSUMDB=off GOFLAGS="-mod=readonly -build
 export GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
 
 tmp_dir=""
-cleanup() { if [[ -n $tmp_dir ]]; then rm -rf "$tmp_dir"; fi; }
+cleanup() {
+  [[ -n $tmp_dir ]] || return 0
+  # A TERM to this script alone (not its process group) must not leave go running for minutes.
+  if [[ -f $tmp_dir.pid ]]; then kill "$(cat "$tmp_dir.pid")" 2>/dev/null || true; fi
+  rm -rf "$tmp_dir" "$tmp_dir.pid"
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -71,19 +76,27 @@ progress() {
   log "$what: $n packages compiled"
 }
 
+# go_run <module dir> <go args...>: runs go there, recording its pid for cleanup. Callers run it in the
+# background and `wait` for it, so that the INT/TERM traps fire at once instead of after the build.
+go_run() {
+  local dir=$1
+  shift
+  (cd "$dir" && echo "$BASHPID" >"$tmp_dir.pid" && exec go "$@" 2>&1)
+}
+
 download() { # download <what> <module dir>
   local t0=$SECONDS
   log "$1: downloading modules (go mod download)"
-  (cd "$2" && go mod download) || die "$1: go mod download failed in $2 (network, or go.sum out of date: run --update)"
+  go_run "$2" mod download >&2 &
+  wait $! || die "$1: go mod download failed in $2 (network, or go.sum out of date: run --update)"
   log "$1: modules ready in $((SECONDS - t0))s"
 }
 
 gobuild() { # gobuild <what> <module dir> <output> <package> [extra ldflags]
   local what=$1 dir=$2 out=$3 pkg=$4 ldflags=${5:-} t0=$SECONDS
   log "$what: go build $pkg"
-  if ! (cd "$dir" && go build -trimpath -v -ldflags "-s -w $ldflags" -o "$out" "$pkg" 2>&1) | progress "$what"; then
-    die "$what: go build failed (errors above)"
-  fi
+  go_run "$dir" build -trimpath -v -ldflags "-s -w $ldflags" -o "$out" "$pkg" | progress "$what" &
+  wait $! || die "$what: go build failed (errors above)"
   [[ -x $out ]] || die "$what: go build produced no binary"
   log "$what: built in $((SECONDS - t0))s ($(du -m "$out" | cut -f1) MiB)"
 }
@@ -103,6 +116,7 @@ lock() { # lock <key>
   if ! flock -n 9; then
     log "another build of $1 is running; waiting for it"
     flock 9
+    log "the other build of $1 finished"
   fi
   # Leftovers of an interrupted (killed) build of this entry: nobody else can be using them now.
   rm -rf "$cache_root/.tmp-$1-"*
@@ -114,6 +128,7 @@ new_tmp() { # new_tmp <key>
   chmod 755 "$tmp_dir"
 }
 commit_tmp() { # commit_tmp <entry dir>
+  rm -f "$tmp_dir.pid"
   rm -rf "$1"
   mv "$tmp_dir" "$1"
   tmp_dir=""

@@ -1,5 +1,6 @@
 // Every generated file, by path. Pure; used by scripts/generate.ts (writes) and by the freshness test.
 import { apiDocsFiles } from './api-docs.ts';
+import { configurationDocsFiles } from './configuration-docs.ts';
 import { crdFiles } from './crds.ts';
 import { jsonSchemaFiles } from './json-schemas.ts';
 
@@ -12,5 +13,11 @@ function chartCrdFiles(crds: Map<string, string>): Map<string, string> {
 
 export function generatedFiles(): Map<string, string> {
   const crds = crdFiles();
-  return new Map([...crds, ...chartCrdFiles(crds), ...jsonSchemaFiles(), ...apiDocsFiles()]);
+  return new Map([
+    ...crds,
+    ...chartCrdFiles(crds),
+    ...jsonSchemaFiles(),
+    ...apiDocsFiles(),
+    ...configurationDocsFiles(),
+  ]);
 }

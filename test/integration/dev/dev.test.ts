@@ -33,7 +33,11 @@ it('runs the demo headlessly and leaves nothing running after Ctrl-C', { timeout
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
   try {
     await expect.poll(() => output, { timeout: 150_000, interval: 250 }).toContain('demo converged');
     const kubeconfigPath = /^KUBECONFIG=(.+)$/m.exec(output)?.[1] ?? '';

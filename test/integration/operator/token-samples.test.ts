@@ -16,7 +16,7 @@ type Manifest = Parameters<typeof apply>[1];
 
 /** The sample's objects, with `rewrite` applied to each (by kind). */
 function sample(file: string, rewrite: (object: Manifest) => Manifest): Manifest[] {
-  return loadSample(file).map(({ object }) => rewrite(structuredClone(object) as Manifest));
+  return loadSample(file).map(({ object }) => rewrite(structuredClone<Manifest>(object)));
 }
 
 describe('token samples', () => {
