@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from './clock.ts';
 import { ConfigError, helpText, loadConfig, type Config } from './config.ts';
 import { createKubeHttp } from './controller/kube-http.ts';
-import { stopOnSignals } from './controller/manager.ts';
+import { installSignalHandlers } from './controller/manager.ts';
 import { serveHealth, serveMetrics, type Endpoint } from './observability/http-server.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -104,13 +104,17 @@ logger.info(
   'coffre starting',
 );
 
-stopOnSignals(
-  async () => {
-    await operator.stop();
-    await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+installSignalHandlers(
+  {
+    async stop() {
+      await operator.stop();
+      await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+    },
   },
-  logger,
-  (code) => process.exit(code),
+  {
+    logger,
+    exit: (code) => process.exit(code),
+  },
 );
 
 try {

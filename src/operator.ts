@@ -7,12 +7,8 @@ import { GROUP, VERSION, type OAuthClient, type VaultConnection } from './api/v1
 import { createValidators } from './api/validation.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { Controller } from './controller/controller.ts';
-import { InformerGroup } from './controller/informer-group.ts';
-import type { Informer, ResourceRef } from './controller/informer.ts';
-import { LeaderElector, leaseClient } from './controller/leader-election.ts';
-import { Manager } from './controller/manager.ts';
-import { Runtime } from './controller/options.ts';
+import type { ResourceRef } from './controller/informer.ts';
+import { createManager, type Manager } from './controller/manager.ts';
 import type { KubeObject, ObjectKey } from './controller/types.ts';
 import { createTokenEngine, type TokenEngine } from './oauth/index.ts';
 import type { Logger } from './observability/logger.ts';
@@ -32,7 +28,7 @@ import {
 export interface Operator {
   manager: Manager;
   engine: TokenEngine;
-  /** Starts informers, waits for caches, then competes for leadership (or leads). */
+  /** Starts informers, waits for caches, then competes for leadership (or leads). Aborting stops it. */
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 }
@@ -67,42 +63,58 @@ function minimalMetadata(object: KubeObject): KubeObject {
 export function createOperator(deps: OperatorDeps): Operator {
   const { kubeConfig, config, clock, logger, metrics } = deps;
   const random = deps.random ?? Math.random;
-  const runtime = new Runtime(kubeConfig, {
+  const le = config.leaderElection;
+  const manager = createManager(kubeConfig, {
     clock,
     logger,
     random,
-    informerObserver: {
-      relisted: (informer, reason) => {
-        metrics.relists.inc({ informer, reason });
+    leaderElection: le.enabled
+      ? {
+          namespace: le.namespace,
+          leaseName: le.leaseName,
+          identity: le.identity,
+          leaseDurationMs: le.leaseDurationMs,
+          renewDeadlineMs: le.renewDeadlineMs,
+          retryPeriodMs: le.retryPeriodMs,
+        }
+      : false,
+    shutdownGraceMs: config.shutdownGraceMs,
+    stuckWorkerMs: config.stuckWorkerMs,
+    ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }),
+    observer: {
+      informer: {
+        listed: (informer, reason) => {
+          metrics.relists.inc({ informer, reason });
+        },
       },
-    },
-    controllerObserver: {
-      reconciled: (controller, _key, outcome, durationMs) => {
-        metrics.reconciles.inc({ controller, outcome });
-        metrics.reconcileDuration.observe({ controller, outcome }, durationMs / 1000);
+      controller: {
+        reconciled: (controller, _key, outcome, durationMs) => {
+          metrics.reconciles.inc({ controller, outcome });
+          metrics.reconcileDuration.observe({ controller, outcome }, durationMs / 1000);
+        },
+        queue: (controller) => ({
+          depth: (depth) => {
+            metrics.queueDepth.set({ controller }, depth);
+          },
+          waited: (ms) => {
+            metrics.queueWait.observe({ controller }, ms / 1000);
+          },
+          retried: () => {
+            metrics.queueRetries.inc({ controller });
+          },
+        }),
       },
-      retry: (controller) => {
-        metrics.queueRetries.inc({ controller });
+      leading: (leading) => {
+        metrics.leader.set(leading ? 1 : 0);
       },
     },
   });
-  const namespaces: (string | undefined)[] =
-    config.watchNamespaces.length === 0 ? [undefined] : config.watchNamespaces;
+  // One informer per resource; it runs one list/watch per watched namespace (or one for all).
   const group = <T extends KubeObject>(
     name: string,
     resource: ResourceRef,
     extra: { labelSelector?: string; metadataOnly?: boolean; transform?: (object: T) => T } = {},
-  ) =>
-    new InformerGroup<T>(
-      namespaces.map((namespace) =>
-        runtime.informer<T>({
-          name: namespace === undefined ? name : `${name}/${namespace}`,
-          resource,
-          ...(namespace === undefined ? {} : { namespace }),
-          ...extra,
-        }),
-      ),
-    );
+  ) => manager.informer<T>({ name, resource, namespaces: config.watchNamespaces, ...extra });
 
   const connections = group<VaultConnection & KubeObject>('vaultconnections', CONNECTIONS);
   const clients = group<OAuthClient & KubeObject>('oauthclients', CLIENTS);
@@ -138,7 +150,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     return ref === undefined ? [] : [secretKey(client.metadata.namespace, ref.name)];
   });
 
-  const port = createKubePort(runtime.http, {
+  const port = createKubePort(manager.http, {
     count: (verb, resource) => {
       metrics.apiWrites.inc({ verb, resource });
     },
@@ -216,7 +228,7 @@ export function createOperator(deps: OperatorDeps): Operator {
       },
     },
   });
-  const vcController = runtime.controller<VaultConnection & KubeObject>({
+  const vcController = manager.controller<VaultConnection & KubeObject>({
     name: 'vaultconnection',
     informer: connections,
     reconciler: vcReconciler,
@@ -229,18 +241,18 @@ export function createOperator(deps: OperatorDeps): Operator {
         .byIndex(index, secretKey(object.metadata?.namespace, object.metadata?.name))
         .map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
   const connectionsOfClient = byIndex(connections, 'oauthclient');
-  vcController.watchRelated(clients, connectionsOfClient);
+  vcController.watches(clients, connectionsOfClient);
   // A Secret matters to a connection directly (credentials, target, state) or through its OAuthClient.
   const connectionsOfSecret = byIndex(connections, 'secret');
-  vcController.watchRelated(allSecrets, (secret) => [
+  vcController.watches(allSecrets, (secret) => [
     ...connectionsOfSecret(secret),
     ...clients.store
       .byIndex('secret', secretKey(secret.metadata?.namespace, secret.metadata?.name))
       .flatMap((client) => connectionsOfClient(client)),
   ]);
-  vcController.watchRelated(owned, Controller.ownerMapper('VaultConnection'));
+  vcController.owns(owned, { group: GROUP, kind: 'VaultConnection' });
 
-  const clientController = runtime.controller<OAuthClient & KubeObject>({
+  const clientController = manager.controller<OAuthClient & KubeObject>({
     name: 'oauthclient',
     informer: clients,
     reconciler: new OAuthClientReconciler({
@@ -255,46 +267,15 @@ export function createOperator(deps: OperatorDeps): Operator {
     }),
     workers: Math.max(1, Math.ceil(config.workers / 4)),
   });
-  clientController.watchRelated(allSecrets, byIndex(clients, 'secret'));
-
-  const le = config.leaderElection;
-  const manager = new Manager({
-    informers: [
-      ...connections.informers,
-      ...clients.informers,
-      ...owned.informers,
-      ...allSecrets.informers,
-    ] as Informer<KubeObject>[],
-    controllers: [vcController, clientController] as unknown as Controller<KubeObject>[],
-    ...(le.enabled
-      ? {
-          leaderElector: new LeaderElector(leaseClient(kubeConfig), {
-            namespace: le.namespace,
-            leaseName: le.leaseName,
-            identity: le.identity,
-            leaseDurationMs: le.leaseDurationMs,
-            renewDeadlineMs: le.renewDeadlineMs,
-            retryPeriodMs: le.retryPeriodMs,
-            clock,
-            logger,
-            random,
-          }),
-        }
-      : {}),
-    clock,
-    logger,
-    shutdownGraceMs: config.shutdownGraceMs,
-    stuckWorkerMs: config.stuckWorkerMs,
-    onLeading: (leading) => {
-      metrics.leader.set(leading ? 1 : 0);
-    },
-    ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }),
-  });
+  clientController.watches(allSecrets, byIndex(clients, 'secret'));
 
   return {
     manager,
     engine,
-    start: (signal) => manager.start(signal),
+    start: (signal) => {
+      signal?.addEventListener('abort', () => void manager.stop(), { once: true });
+      return manager.start();
+    },
     async stop() {
       await manager.stop();
       await engine.close();

@@ -1,13 +1,21 @@
-// A controller: one primary informer feeds keys into a work queue; related objects (owned Secrets,
-// referenced Secrets and OAuthClients) are mapped to the keys that depend on them; N workers run the
-// reconciler, never two on one key. Errors are retried per key with backoff; a terminal error waits
-// for a change; a requested requeue replaces the backoff.
+// A controller, after controller-runtime's internal controller: one primary informer feeds keys into a
+// work queue; changes to related objects (owned ones, found by ownerReference; referenced ones, found by a
+// mapping function that usually reads an index) re-queue the keys that depend on them; N workers run the
+// reconciler, never two on one key.
+//
+// Outcomes: success forgets the key's failures; a requested requeue replaces the backoff (and forgets
+// failures); a retryable error is retried after the key's backoff (or its Retry-After, when longer); a
+// terminal error is recorded and waits for a change of the object (or of something mapped to it).
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { CoffreError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { InformerHandlers } from './informer.ts';
-import { KeyBackoff } from './rate-limiter.ts';
+import { KeyedBackoff, type BackoffPolicy } from './rate-limiter.ts';
+import type { ReadonlyStore } from './store.ts';
 import {
   fromKey,
+  groupOf,
   isTerminal,
   objectKey,
   retryAfterOf,
@@ -20,7 +28,8 @@ import { WorkQueue, type WorkQueueObserver } from './work-queue.ts';
 
 export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'terminal' | 'aborted';
 
-export interface ControllerObserver extends WorkQueueObserver {
+export interface ControllerObserver {
+  /** One reconcile finished: its outcome, duration and (for error/terminal/aborted) the error. */
   reconciled?(
     controller: string,
     key: string,
@@ -28,13 +37,15 @@ export interface ControllerObserver extends WorkQueueObserver {
     durationMs: number,
     error?: unknown,
   ): void;
-  retry?(controller: string, key: string, delayMs: number): void;
+  /** The work queue's metrics hooks, per controller. */
+  queue?(controller: string): WorkQueueObserver;
 }
 
-/** What a controller needs of an informer: its events, and the keys it holds. */
+/** What a controller needs of an informer: its events and its cache. */
 export interface EventSource<T> {
+  readonly name: string;
   addHandlers(handlers: InformerHandlers<T>): void;
-  store: { keys(): string[] };
+  readonly store: ReadonlyStore<T>;
 }
 
 export interface ControllerOptions<T extends KubeObject> {
@@ -42,53 +53,91 @@ export interface ControllerOptions<T extends KubeObject> {
   informer: EventSource<T>;
   reconciler: Reconciler;
   workers: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
+  backoff: BackoffPolicy;
+  /** A reconcile is aborted (its signal fires) after this long; 0: never. */
+  reconcileTimeoutMs: number;
+  /** At shutdown, after the drain deadline aborted in-flight reconciles, how long to wait for them to settle. */
+  abortGraceMs: number;
+  /** Whether an update of a primary object needs a reconcile. Default: changedBeyondStatus. */
+  shouldReconcileUpdate: (old: T, object: T) => boolean;
   random: () => number;
   clock: Clock;
   logger: Logger;
   observer?: ControllerObserver;
-  /** Whether an update of a primary object needs a reconcile. Default: changedBeyondStatus. */
-  shouldReconcileUpdate?: (old: T, object: T) => boolean;
+}
+
+/** Which owners an owned object maps to: the primary's group and kind, controller references only by default. */
+export interface OwnerSelector {
+  /** API group of the owner ('' for core), e.g. "coffre.dev". */
+  group: string;
+  kind: string;
+  /** Only the managing controller's reference (ownerReferences[].controller = true). Default true. */
+  controllerOnly?: boolean;
+}
+
+export interface StopReport {
+  /** Every in-flight reconcile finished within the deadline. */
+  drained: boolean;
+  /** Keys whose reconciles were still running after the abort grace (left behind). */
+  abandoned: string[];
 }
 
 /**
- * The default update filter: reconcile when the generation, labels, annotations, owner references or
- * deletion changed — not when only status (or resourceVersion) did, so writing status never
- * triggers the controller that wrote it.
+ * The default update filter: reconcile when the generation, labels, annotations, owner references,
+ * finalizers or deletion changed — not when only status did, so a controller that writes status does not
+ * trigger itself. Objects without generation (Secrets, ConfigMaps) reconcile on every change.
  */
 export function changedBeyondStatus(old: KubeObject, object: KubeObject): boolean {
   const a = old.metadata ?? {};
   const b = object.metadata ?? {};
   return (
-    a.generation !== b.generation ||
     a.generation === undefined ||
-    JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {}) ||
-    JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {}) ||
+    a.generation !== b.generation ||
+    a.uid !== b.uid ||
+    String(a.deletionTimestamp) !== String(b.deletionTimestamp) ||
+    !sameRecord(a.labels, b.labels) ||
+    !sameRecord(a.annotations, b.annotations) ||
     JSON.stringify(a.ownerReferences ?? []) !== JSON.stringify(b.ownerReferences ?? []) ||
-    a.deletionTimestamp !== b.deletionTimestamp
+    JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? [])
   );
+}
+
+function sameRecord(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/** Maps an owned object to its owners matching `owner` (same namespace, as ownerReferences require). */
+export function ownersOf(owner: OwnerSelector): (object: KubeObject) => ObjectKey[] {
+  const controllerOnly = owner.controllerOnly ?? true;
+  return (object) =>
+    (object.metadata?.ownerReferences ?? [])
+      .filter(
+        (ref) =>
+          ref.kind === owner.kind &&
+          groupOf(ref.apiVersion) === owner.group &&
+          (!controllerOnly || ref.controller === true),
+      )
+      .map((ref) => ({ namespace: object.metadata?.namespace ?? '', name: ref.name }));
 }
 
 export class Controller<T extends KubeObject> {
   readonly name: string;
   readonly queue: WorkQueue;
   readonly #options: ControllerOptions<T>;
-  readonly #backoff: KeyBackoff;
   readonly #abort = new AbortController();
-  readonly #inFlight = new Map<string, { since: number; done: Promise<void> }>();
   #workers: Promise<void>[] = [];
+  #stopping: Promise<StopReport> | undefined;
 
   constructor(options: ControllerOptions<T>) {
     this.#options = options;
     this.name = options.name;
-    this.queue = new WorkQueue(options.clock, options.observer ?? {});
-    this.#backoff = new KeyBackoff({
-      baseMs: options.backoffBaseMs,
-      maxMs: options.backoffMaxMs,
-      random: options.random,
+    this.queue = new WorkQueue({
+      clock: options.clock,
+      backoff: new KeyedBackoff(options.backoff, options.random),
+      ...(options.observer?.queue === undefined ? {} : { observer: options.observer.queue(options.name) }),
     });
-    const shouldReconcile = options.shouldReconcileUpdate ?? changedBeyondStatus;
+    const shouldReconcile = options.shouldReconcileUpdate;
     options.informer.addHandlers({
       onAdd: (object) => {
         this.queue.add(objectKey(object));
@@ -102,70 +151,83 @@ export class Controller<T extends KubeObject> {
     });
   }
 
-  /** Re-queues the keys `map` returns whenever a related object changes. */
-  watchRelated<R extends KubeObject>(
-    informer: EventSource<R>,
-    map: (object: R) => readonly ObjectKey[],
-  ): void {
+  /** Re-queues the keys `map` returns whenever a related object changes (before and after the change). */
+  watches<R extends KubeObject>(informer: EventSource<R>, map: (object: R) => readonly ObjectKey[]): this {
     const enqueue = (object: R) => {
-      for (const key of map(object)) this.queue.add(toKey(key));
+      let keys: readonly ObjectKey[];
+      try {
+        keys = map(object);
+      } catch (error) {
+        this.#options.logger.error(
+          { controller: this.name, informer: informer.name, err: describe(error) },
+          'mapping a related object failed',
+        );
+        return;
+      }
+      for (const key of keys) this.queue.add(toKey(key));
     };
     informer.addHandlers({
       onAdd: enqueue,
       onUpdate: (old, object) => {
         if (old.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
+        // A reference may have moved: both the old and the new dependents must look again.
         enqueue(old);
         enqueue(object);
       },
       onDelete: enqueue,
     });
+    return this;
   }
 
-  /** Maps owned objects (by their controller ownerReference of `kind`) to their owner's key. */
-  static ownerMapper(kind: string): (object: KubeObject) => ObjectKey[] {
-    return (object) => {
-      const owner = object.metadata?.ownerReferences?.find(
-        (ref) => ref.controller === true && ref.kind === kind,
-      );
-      return owner === undefined ? [] : [{ namespace: object.metadata?.namespace ?? '', name: owner.name }];
-    };
+  /** Re-queues the owner (of the primary kind) whenever an object it owns changes. */
+  owns<R extends KubeObject>(informer: EventSource<R>, owner: OwnerSelector): this {
+    return this.watches(informer, ownersOf(owner));
   }
 
+  /** Queues a key now (e.g. from a webhook or a test). */
   enqueue(key: ObjectKey): void {
     this.queue.add(toKey(key));
   }
 
-  /** Starts the workers; the keys already cached are queued by the informer's add events. */
+  /** Starts the workers. Keys of cached objects are already queued by the informer's add events. */
   start(): void {
-    if (this.#workers.length > 0) return;
-    for (const key of this.#options.informer.store.keys()) this.queue.add(key);
+    if (this.#workers.length > 0 || this.#abort.signal.aborted) return;
     for (let i = 0; i < this.#options.workers; i++) this.#workers.push(this.#work());
   }
 
-  /** Stops taking work; waits up to graceMs for in-flight reconciles, then aborts them. */
-  async stop(graceMs: number): Promise<void> {
-    this.queue.shutDown();
-    const all = Promise.all(this.#workers);
-    const timer = this.#options.clock.setTimer(graceMs, () => {
-      this.#abort.abort(new Error('shutdown deadline passed'));
-    });
-    await all;
-    timer.cancel();
-    this.#abort.abort(new Error('controller stopped'));
+  get started(): boolean {
+    return this.#workers.length > 0;
   }
 
-  /** Aborts in-flight reconciles at once (lost leadership). */
-  abort(): void {
-    this.#abort.abort(new Error('leadership lost'));
-    this.queue.shutDown();
+  /**
+   * Graceful stop: takes no new work, lets in-flight reconciles finish until graceMs, then aborts them
+   * (their signal fires) and waits at most abortGraceMs more. Idempotent.
+   */
+  stop(graceMs: number): Promise<StopReport> {
+    this.#stopping ??= (async () => {
+      this.queue.shutDown();
+      const drained = await this.queue.drain(graceMs);
+      if (!drained) {
+        this.#abort.abort(
+          new CoffreError('shutdown_deadline', 'shutdown deadline passed', { retryable: true }),
+        );
+        await this.queue.drain(this.#options.abortGraceMs);
+      }
+      this.#abort.abort(new CoffreError('controller_stopped', 'controller stopped', { retryable: true }));
+      return { drained, abandoned: this.queue.processingKeys() };
+    })();
+    return this.#stopping;
   }
 
-  /** Start time of the longest-running in-flight reconcile, if any (liveness: a stuck worker). */
+  /** Stops at once (lost leadership): in-flight reconciles are aborted, no new work is taken. */
+  abort(reason: string): void {
+    this.queue.shutDown();
+    this.#abort.abort(new CoffreError('controller_aborted', reason, { retryable: true }));
+  }
+
+  /** Since when the longest-running in-flight reconcile has run, if any (liveness: a stuck worker). */
   oldestInFlightSince(): number | undefined {
-    let oldest: number | undefined;
-    for (const { since } of this.#inFlight.values())
-      if (oldest === undefined || since < oldest) oldest = since;
-    return oldest;
+    return this.queue.oldestProcessingSince();
   }
 
   async #work(): Promise<void> {
@@ -181,51 +243,73 @@ export class Controller<T extends KubeObject> {
   }
 
   async #process(key: string): Promise<void> {
-    const { clock, logger, observer, reconciler } = this.#options;
+    const { clock, logger, observer, reconciler, reconcileTimeoutMs } = this.#options;
     const started = clock.now();
-    let finish: () => void = () => undefined;
-    this.#inFlight.set(key, { since: started, done: new Promise<void>((resolve) => (finish = resolve)) });
     const request = fromKey(key);
-    const log = logger.child({ controller: this.name, namespace: request.namespace, name: request.name });
+    const log = logger.child({
+      controller: this.name,
+      namespace: request.namespace,
+      name: request.name,
+      reconcileId: randomUUID().slice(0, 8),
+    });
+    const attempt = new AbortController();
+    const onAbort = () => {
+      attempt.abort(this.#abort.signal.reason);
+    };
+    if (this.#abort.signal.aborted) onAbort();
+    else this.#abort.signal.addEventListener('abort', onAbort, { once: true });
+    const timeout =
+      reconcileTimeoutMs > 0
+        ? clock.setTimer(reconcileTimeoutMs, () => {
+            attempt.abort(
+              new CoffreError('reconcile_timeout', `reconcile exceeded ${reconcileTimeoutMs} ms`, {
+                retryable: true,
+              }),
+            );
+          })
+        : undefined;
+    const report = (outcome: ReconcileOutcome, error?: unknown) => {
+      observer?.reconciled?.(this.name, key, outcome, clock.now() - started, error);
+    };
     try {
       const result = await reconciler.reconcile(request, {
-        signal: this.#abort.signal,
+        signal: attempt.signal,
         logger: log,
-        retries: this.#backoff.failures(key),
+        retries: this.queue.numRequeues(key),
       });
-      this.#backoff.forget(key);
+      this.queue.forget(key);
       const requeueAfter = result?.requeueAfterMs;
-      if (requeueAfter !== undefined && requeueAfter >= 0) this.queue.addAfter(key, requeueAfter);
-      observer?.reconciled?.(
-        this.name,
-        key,
-        requeueAfter === undefined ? 'success' : 'requeue',
-        clock.now() - started,
-      );
+      if (requeueAfter !== undefined && Number.isFinite(requeueAfter)) {
+        this.queue.addAfter(key, Math.max(0, requeueAfter));
+        report('requeue');
+      } else {
+        report('success');
+      }
     } catch (error) {
-      const duration = clock.now() - started;
       if (this.#abort.signal.aborted) {
-        observer?.reconciled?.(this.name, key, 'aborted', duration, error);
+        // Stopping: the key is not retried here; the next leader (or start) reconciles it again.
+        report('aborted', error);
         return;
       }
       if (isTerminal(error)) {
-        this.#backoff.forget(key);
+        this.queue.forget(key);
+        this.queue.cancelDelayed(key);
         log.warn({ err: describe(error) }, 'reconcile failed terminally; waiting for a change');
-        observer?.reconciled?.(this.name, key, 'terminal', duration, error);
+        report('terminal', error);
         return;
       }
-      const delay = this.#backoff.next(key, retryAfterOf(error) ?? 0);
+      const delay = this.queue.addRateLimited(key, retryAfterOf(error) ?? 0);
       log.warn({ err: describe(error), retryInMs: delay }, 'reconcile failed; retrying');
-      observer?.reconciled?.(this.name, key, 'error', duration, error);
-      observer?.retry?.(this.name, key, delay);
-      this.queue.addAfter(key, delay);
+      report('error', error);
     } finally {
-      this.#inFlight.delete(key);
-      finish();
+      timeout?.cancel();
+      this.#abort.signal.removeEventListener('abort', onAbort);
     }
   }
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = error instanceof CoffreError ? ` [${error.code}]` : '';
+  return `${error.name}${code}: ${error.message}`;
 }

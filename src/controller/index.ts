@@ -6,6 +6,6 @@ export * from './manager.ts';
 export * from './options.ts';
 export * from './rate-limiter.ts';
 export * from './store.ts';
+export * from './transforms.ts';
 export * from './types.ts';
 export * from './work-queue.ts';
-export * from './informer-group.ts';

@@ -1,8 +1,23 @@
-// Raw HTTP to the API server with the KubeConfig's credentials, for what the typed clients cannot do:
-// streaming watches without an inactivity cut-off, and metadata-only lists and watches (Accept header).
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch, type Response } from 'undici';
+// Raw HTTP to the API server with the KubeConfig's credentials, for what @kubernetes/client-node 2.0.1
+// cannot do: set Accept (metadata-only lists and watches), stream watches without its fixed 30-second
+// inactivity abort, bound every request with a deadline, and reuse one connection pool (its
+// applySecurityAuthentication builds a new undici Agent — a new TLS connection — for every request).
+//
+// Credentials are read from the KubeConfig on every request (exec plugins, OIDC and projected service
+// account tokens rotate); the connection pool is rebuilt only when the TLS material or proxy changes.
+import { createHash } from 'node:crypto';
+import type { RequestOptions } from 'node:https';
+import {
+  HttpMethod,
+  RequestContext,
+  type Cluster,
+  type DispatcherOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { Agent, fetch, ProxyAgent, type Dispatcher, type Response } from 'undici';
+import { systemClock, type Clock } from '../clock.ts';
 import { CoffreError } from '../errors.ts';
+import { runtimeDefaults } from './options.ts';
 
 export interface KubeRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -11,29 +26,43 @@ export interface KubeRequest {
   contentType?: string;
   body?: string;
   signal?: AbortSignal;
+  /** json(): aborts the whole exchange (headers and body) after this long. 0: no deadline. */
+  timeoutMs?: number;
 }
 
 export interface KubeHttp {
-  /** Sends a request; resolves with the response whatever its status. */
+  /** Sends a request; resolves with the response whatever its status. The caller reads or cancels the body. */
   send(path: string, request?: KubeRequest): Promise<Response>;
-  /** Sends a request and parses a JSON answer; a non-2xx status throws KubeApiError. */
+  /** Sends a request and parses the JSON answer; a non-2xx status throws KubeApiError. */
   json<T>(path: string, request?: KubeRequest): Promise<T>;
+  /** Closes the connection pool (in-flight requests finish first). */
+  close(): Promise<void>;
 }
 
-/** An API server refusal, with the HTTP status and the Status reason (e.g. Conflict, NotFound, Expired). */
+export const KUBE_API_ERROR = 'kube_api';
+export const KUBE_UNREACHABLE = 'kube_unreachable';
+export const KUBE_TIMEOUT = 'kube_timeout';
+
+/** An API server refusal, with the HTTP status and the Status reason (Conflict, NotFound, Expired...). */
 export class KubeApiError extends CoffreError {
   readonly status: number;
   readonly reason: string;
 
-  constructor(status: number, reason: string, message: string) {
-    super('kube_api', `API server answered ${status} ${reason}: ${message}`, {
-      retryable: status === 429 || status >= 500 || status === 409,
+  constructor(status: number, reason: string, message: string, retryAfterMs?: number) {
+    super(KUBE_API_ERROR, `API server answered ${status} ${reason}: ${message}`, {
+      retryable: status === 409 || status === 429 || status >= 500,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
     this.status = status;
     this.reason = reason;
   }
 }
 
+export function isKubeApiError(error: unknown, status?: number): error is KubeApiError {
+  return error instanceof KubeApiError && (status === undefined || error.status === status);
+}
+
+/** Reads a non-2xx response into a KubeApiError (the Status object's reason and message, bounded). */
 export async function kubeApiErrorFrom(response: Response): Promise<KubeApiError> {
   const text = await response.text().catch(() => '');
   let reason = response.statusText;
@@ -45,41 +74,174 @@ export async function kubeApiErrorFrom(response: Response): Promise<KubeApiError
   } catch {
     // Not a Status object: keep the HTTP status text only.
   }
-  return new KubeApiError(response.status, reason, message.slice(0, 500));
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return new KubeApiError(
+    response.status,
+    reason,
+    message.slice(0, 500),
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+  );
 }
 
-export function createKubeHttp(kc: KubeConfig): KubeHttp {
+export interface KubeHttpOptions {
+  clock: Clock;
+  /** The default deadline of json() requests. */
+  requestTimeoutMs: number;
+  /** Sent as User-Agent; the API server also uses it as the default field manager. */
+  userAgent: string;
+}
+
+export function createKubeHttp(kc: KubeConfig, input: Partial<KubeHttpOptions> = {}): KubeHttp {
+  const options: KubeHttpOptions = {
+    clock: input.clock ?? systemClock,
+    requestTimeoutMs: input.requestTimeoutMs ?? runtimeDefaults.requestTimeoutMs,
+    userAgent: input.userAgent ?? runtimeDefaults.userAgent,
+  };
   const cluster = kc.getCurrentCluster();
-  if (cluster === null)
+  if (cluster === null) {
     throw new CoffreError('kube_config', 'the kubeconfig has no current cluster', { retryable: false });
+  }
   const server = cluster.server.replace(/\/+$/, '');
+  const pool = new DispatcherPool(kc, cluster);
 
   const send = async (path: string, request: KubeRequest = {}): Promise<Response> => {
     const url = new URL(server + path);
     for (const [name, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
-    const context = new RequestContext(url.toString(), HttpMethod.GET);
-    await kc.applySecurityAuthentication(context);
-    const headers = context.getHeaders() as unknown as Record<string, string>;
-    headers.Accept = request.accept ?? 'application/json';
-    if (request.contentType !== undefined) headers['Content-Type'] = request.contentType;
-    const dispatcher = context.getDispatcher();
-    return fetch(url, {
-      method: request.method ?? 'GET',
-      headers,
-      ...(request.body === undefined ? {} : { body: request.body }),
-      ...(request.signal === undefined ? {} : { signal: request.signal }),
-      ...(dispatcher === undefined ? {} : { dispatcher }),
-    });
+    const { headers, dispatcher } = await pool.prepare(url);
+    headers.accept = request.accept ?? 'application/json';
+    headers['user-agent'] ??= options.userAgent;
+    if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+    try {
+      return await fetch(url, {
+        method: request.method ?? 'GET',
+        headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+        ...(dispatcher === undefined ? {} : { dispatcher }),
+      });
+    } catch (error) {
+      if (request.signal?.aborted === true) throw request.signal.reason;
+      throw new CoffreError(KUBE_UNREACHABLE, `cannot reach the API server: ${describe(error)}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
   };
 
   return {
     send,
-    async json<T>(path: string, request?: KubeRequest): Promise<T> {
-      const response = await send(path, request);
-      if (!response.ok) throw await kubeApiErrorFrom(response);
-      return (await response.json()) as T;
+    async json<T>(path: string, request: KubeRequest = {}): Promise<T> {
+      const timeoutMs = request.timeoutMs ?? options.requestTimeoutMs;
+      const deadline = new AbortController();
+      const timer =
+        timeoutMs > 0
+          ? options.clock.setTimer(timeoutMs, () => {
+              deadline.abort(
+                new CoffreError(KUBE_TIMEOUT, `API request timed out after ${timeoutMs} ms`, {
+                  retryable: true,
+                }),
+              );
+            })
+          : undefined;
+      const signal =
+        request.signal === undefined ? deadline.signal : AbortSignal.any([request.signal, deadline.signal]);
+      try {
+        const response = await send(path, { ...request, signal });
+        if (!response.ok) throw await kubeApiErrorFrom(response);
+        return (await response.json()) as T;
+      } catch (error) {
+        if (deadline.signal.aborted) throw deadline.signal.reason;
+        throw error;
+      } finally {
+        timer?.cancel();
+      }
     },
+    close: () => pool.close(),
   };
+}
+
+/**
+ * undici cuts a response body that stays silent for 5 minutes by default: a quiet watch (no events, no
+ * bookmarks) would fail every 5 minutes. Watches detect dead connections themselves (inactivity timer)
+ * and json() requests carry their own deadline.
+ */
+const noBodyTimeout = { bodyTimeout: 0 };
+
+/** One undici dispatcher per distinct TLS/proxy configuration, plus fresh credentials per request. */
+class DispatcherPool {
+  readonly #kc: KubeConfig;
+  readonly #cluster: Cluster;
+  #fingerprint = '';
+  #dispatcher: Dispatcher | undefined;
+  #closed = false;
+
+  constructor(kc: KubeConfig, cluster: Cluster) {
+    this.#kc = kc;
+    this.#cluster = cluster;
+  }
+
+  async prepare(url: URL): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
+    const https: RequestOptions = {};
+    await this.#kc.applyToHTTPSOptions(https);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(https.headers ?? {})) {
+      if (value !== undefined)
+        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : `${value}`;
+    }
+    if (typeof https.auth === 'string' && https.auth !== '') {
+      headers.authorization = `Basic ${Buffer.from(https.auth).toString('base64')}`;
+    }
+    const dispatcherOptions = this.#kc.createDispatcherOptions(this.#cluster, {
+      ...(https.ca === undefined ? {} : { ca: https.ca }),
+      ...(https.cert === undefined ? {} : { cert: https.cert }),
+      ...(https.key === undefined ? {} : { key: https.key }),
+      ...(https.pfx === undefined ? {} : { pfx: https.pfx }),
+      ...(https.passphrase === undefined ? {} : { passphrase: https.passphrase }),
+      ...(https.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: https.rejectUnauthorized }),
+      ...(https.servername === undefined ? {} : { servername: https.servername }),
+    });
+    if (dispatcherOptions.type === 'socks') {
+      // client-node builds SOCKS connectors with a helper it does not export: use its per-request path.
+      const context = new RequestContext(url.toString(), HttpMethod.GET);
+      await this.#kc.applySecurityAuthentication(context);
+      return { headers, dispatcher: context.getDispatcher() };
+    }
+    return { headers, dispatcher: this.#dispatcherFor(dispatcherOptions) };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const dispatcher = this.#dispatcher;
+    this.#dispatcher = undefined;
+    await dispatcher?.close();
+  }
+
+  #dispatcherFor(options: Exclude<DispatcherOptions, { type: 'socks' }>): Dispatcher | undefined {
+    if (options.type === 'none') return undefined;
+    const fingerprint = createHash('sha256').update(JSON.stringify(options)).digest('hex');
+    if (fingerprint === this.#fingerprint && this.#dispatcher !== undefined) return this.#dispatcher;
+    if (this.#closed) throw new CoffreError('kube_closed', 'the API client is closed', { retryable: false });
+    const previous = this.#dispatcher;
+    this.#dispatcher =
+      options.type === 'proxy'
+        ? new ProxyAgent({
+            ...noBodyTimeout,
+            uri: options.uri,
+            requestTls: options.requestTls,
+            connect: options.connect,
+          })
+        : new Agent({ ...noBodyTimeout, connect: options.connect });
+    this.#fingerprint = fingerprint;
+    // Requests still running on the old pool (a watch) finish there; it closes after them.
+    void previous?.close().catch(() => undefined);
+    return this.#dispatcher;
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`;
 }

@@ -1,42 +1,81 @@
-// Per-key exponential backoff with jitter, capped: the delay before retrying a key that failed.
+// Per-key exponential backoff with jitter and a cap: how long a key that keeps failing waits before its
+// next attempt (client-go's ItemExponentialFailureRateLimiter, with jitter so that many keys failing
+// together — an API server outage — do not retry in lockstep).
 
-export interface BackoffOptions {
+/**
+ * - `full`: uniform in [0, d] (spreads retries most; AWS "full jitter").
+ * - `equal`: d/2 fixed plus uniform in [0, d/2] (never collapses to an immediate retry).
+ * - `none`: exactly d (deterministic; for tests and tooling).
+ */
+export type Jitter = 'full' | 'equal' | 'none';
+
+export interface BackoffPolicy {
+  /** The delay after the first failure, before jitter. */
   baseMs: number;
+  /** No delay exceeds this, before or after jitter. */
   maxMs: number;
-  /** Random source in [0, 1); injected so tests are deterministic. */
-  random: () => number;
+  jitter: Jitter;
+  /** A server-requested delay (Retry-After) is honoured up to this bound, against absurd values. */
+  maxRetryAfterMs: number;
 }
 
-export class KeyBackoff {
+/**
+ * The delay after the `failures`-th consecutive failure (1 = the first): min(max, base·2^(failures-1))
+ * with jitter, and at least `atLeastMs` (a Retry-After) when that is larger. Pure.
+ */
+export function backoffDelay(
+  failures: number,
+  policy: BackoffPolicy,
+  random: () => number,
+  atLeastMs = 0,
+): number {
+  const exponent = Math.min(Math.max(failures - 1, 0), 60);
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
+  let delay: number;
+  switch (policy.jitter) {
+    case 'full':
+      delay = ceiling * random();
+      break;
+    case 'equal':
+      delay = ceiling / 2 + (ceiling / 2) * random();
+      break;
+    case 'none':
+      delay = ceiling;
+      break;
+  }
+  const requested = Math.min(Math.max(atLeastMs, 0), policy.maxRetryAfterMs);
+  return Math.round(Math.max(delay, requested));
+}
+
+/** Counts consecutive failures per key and turns them into delays. */
+export class KeyedBackoff {
   readonly #failures = new Map<string, number>();
-  readonly #options: BackoffOptions;
+  readonly #policy: BackoffPolicy;
+  readonly #random: () => number;
 
-  constructor(options: BackoffOptions) {
-    this.#options = options;
+  constructor(policy: BackoffPolicy, random: () => number) {
+    this.#policy = policy;
+    this.#random = random;
   }
 
-  /**
-   * The delay before the next retry of key, and counts the failure. "Equal jitter": half the exponential
-   * delay is fixed, the other half random, so retries spread out but never collapse to zero.
-   */
+  /** Counts a failure of key and returns the delay before its next attempt. */
   next(key: string, atLeastMs = 0): number {
-    const failures = this.#failures.get(key) ?? 0;
-    this.#failures.set(key, failures + 1);
-    const exponential = Math.min(this.#options.maxMs, this.#options.baseMs * 2 ** Math.min(failures, 52));
-    const delay = exponential / 2 + (exponential / 2) * this.#options.random();
-    // A server-requested delay (Retry-After) is honoured, up to six hours against absurd values.
-    return Math.max(Math.round(delay), Math.min(atLeastMs, 6 * 3_600_000));
+    const failures = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, failures);
+    return backoffDelay(failures, this.#policy, this.#random, atLeastMs);
   }
 
-  /** Consecutive failures of key since it last succeeded. */
+  /** Consecutive failures of key since it last succeeded (or was forgotten). */
   failures(key: string): number {
     return this.#failures.get(key) ?? 0;
   }
 
+  /** Resets key: its next failure starts again at the base delay. */
   forget(key: string): void {
     this.#failures.delete(key);
   }
 
+  /** Keys with at least one recorded failure. */
   get size(): number {
     return this.#failures.size;
   }

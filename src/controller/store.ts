@@ -1,27 +1,95 @@
-// The informer's cache: objects by namespace/name, plus custom indexes (e.g. "connections that
-// reference Secret ns/x"). Objects are stored as received (no copies); callers must not mutate them.
+// The informer's cache (client-go's thread-safe store + indexer): objects by key (namespace/name), by
+// namespace, and by custom indexes such as "connections that reference Secret ns/x". Objects are stored
+// as received — no copies — so callers must treat them as read-only.
 import { objectKey, type KubeObject } from './types.ts';
 
+/** Maps an object to the index values it is found under (e.g. the keys of the Secrets it references). */
 export type IndexFunction<T> = (object: T) => readonly string[];
 
+/** What changed between the cache and a fresh list. */
 export interface StoreDelta<T> {
   added: T[];
   updated: { old: T; new: T }[];
   deleted: T[];
 }
 
-export class Store<T extends KubeObject> {
+/** The read side of a store, as handed to controllers and mapping functions. */
+export interface ReadonlyStore<T> {
+  get(key: string): T | undefined;
+  list(): T[];
+  keys(): string[];
+  /** Objects in one namespace ('' for cluster-scoped ones). */
+  byNamespace(namespace: string): T[];
+  /** Objects whose index `name` produced `value`. */
+  byIndex(name: string, value: string): T[];
+  /** The keys of those objects. */
+  keysByIndex(name: string, value: string): string[];
+  readonly size: number;
+}
+
+/**
+ * The deletes, adds and updates that turn `current` into `listed` (after a relist): objects that
+ * disappeared, appeared, or changed (by resourceVersion; a new uid under the same name is a delete and an
+ * add). `inScope` limits deletions to the part of the
+ * cache the list covers (one namespace of several). Pure: neither argument is modified.
+ */
+export function relistDelta<T extends KubeObject>(
+  current: ReadonlyMap<string, T>,
+  listed: readonly T[],
+  inScope: (object: T) => boolean = () => true,
+): StoreDelta<T> {
+  const delta: StoreDelta<T> = { added: [], updated: [], deleted: [] };
+  const seen = new Set<string>();
+  for (const object of listed) {
+    const key = objectKey(object);
+    seen.add(key);
+    const previous = current.get(key);
+    if (previous === undefined) delta.added.push(object);
+    else if (previous.metadata?.uid !== object.metadata?.uid) {
+      // Deleted and re-created under the same name while we were not watching: two changes, not one.
+      delta.deleted.push(previous);
+      delta.added.push(object);
+    } else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
+      delta.updated.push({ old: previous, new: object });
+    }
+  }
+  for (const [key, object] of current) {
+    if (!seen.has(key) && inScope(object)) delta.deleted.push(object);
+  }
+  return delta;
+}
+
+const NAMESPACE_INDEX = '\u0000namespace';
+
+export class Store<T extends KubeObject> implements ReadonlyStore<T> {
   readonly #items = new Map<string, T>();
   readonly #indexers = new Map<string, IndexFunction<T>>();
   /** index name -> index value -> keys */
   readonly #indices = new Map<string, Map<string, Set<string>>>();
+  readonly #onIndexError: (index: string, error: unknown) => void;
 
-  addIndex(name: string, index: IndexFunction<T>): void {
+  /** onIndexError: an index function threw (the object is then not found under that index). */
+  constructor(options: { onIndexError?: (index: string, error: unknown) => void } = {}) {
+    this.#onIndexError = options.onIndexError ?? (() => undefined);
+    this.addIndex(NAMESPACE_INDEX, (object) => [object.metadata?.namespace ?? '']);
+  }
+
+  /** Adds an index; existing objects are indexed at once. */
+  addIndex(name: string, indexFunction: IndexFunction<T>): void {
     if (this.#indexers.has(name)) throw new Error(`index ${name} already exists`);
+    // A throwing index function must not leave the cache half-updated.
+    const index = (object: T): readonly string[] => {
+      try {
+        return indexFunction(object);
+      } catch (error) {
+        this.#onIndexError(name, error);
+        return [];
+      }
+    };
     this.#indexers.set(name, index);
     const values = new Map<string, Set<string>>();
     this.#indices.set(name, values);
-    for (const [key, object] of this.#items) this.#indexOne(index, values, key, object);
+    for (const [key, object] of this.#items) addToIndex(values, index(object), key);
   }
 
   get(key: string): T | undefined {
@@ -40,22 +108,42 @@ export class Store<T extends KubeObject> {
     return this.#items.size;
   }
 
-  /** Objects whose index `name` contains `value`. */
+  /** A read-only view of the contents (for relistDelta). */
+  get contents(): ReadonlyMap<string, T> {
+    return this.#items;
+  }
+
+  byNamespace(namespace: string): T[] {
+    return this.byIndex(NAMESPACE_INDEX, namespace);
+  }
+
   byIndex(name: string, value: string): T[] {
-    const index = this.#indices.get(name);
-    if (index === undefined) throw new Error(`unknown index ${name}`);
-    const keys = index.get(value);
-    if (keys === undefined) return [];
-    return [...keys].map((key) => this.#items.get(key)).filter((o): o is T => o !== undefined);
+    const objects: T[] = [];
+    for (const key of this.#keysOf(name, value)) {
+      const object = this.#items.get(key);
+      if (object !== undefined) objects.push(object);
+    }
+    return objects;
+  }
+
+  keysByIndex(name: string, value: string): string[] {
+    return [...this.#keysOf(name, value)];
   }
 
   /** Inserts or replaces; returns the previous object. */
   upsert(object: T): T | undefined {
     const key = objectKey(object);
     const previous = this.#items.get(key);
-    if (previous !== undefined) this.#unindex(key, previous);
     this.#items.set(key, object);
-    this.#index(key, object);
+    for (const [name, index] of this.#indexers) {
+      const values = this.#indices.get(name);
+      if (values === undefined) continue;
+      const before = previous === undefined ? [] : index(previous);
+      const after = index(object);
+      if (sameValues(before, after)) continue;
+      removeFromIndex(values, before, key);
+      addToIndex(values, after, key);
+    }
     return previous;
   }
 
@@ -63,64 +151,52 @@ export class Store<T extends KubeObject> {
   remove(key: string): T | undefined {
     const previous = this.#items.get(key);
     if (previous === undefined) return undefined;
-    this.#unindex(key, previous);
     this.#items.delete(key);
+    for (const [name, index] of this.#indexers) {
+      const values = this.#indices.get(name);
+      if (values !== undefined) removeFromIndex(values, index(previous), key);
+    }
     return previous;
   }
 
-  /**
-   * Replaces the whole content with a fresh list (after a relist), returning exactly what changed: objects
-   * that appeared, changed (by resourceVersion) or disappeared while the watch was down.
-   */
-  replace(objects: readonly T[]): StoreDelta<T> {
-    const delta: StoreDelta<T> = { added: [], updated: [], deleted: [] };
-    const seen = new Set<string>();
-    for (const object of objects) {
-      const key = objectKey(object);
-      seen.add(key);
-      const previous = this.#items.get(key);
-      if (previous === undefined) delta.added.push(object);
-      else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
-        delta.updated.push({ old: previous, new: object });
-      } else continue;
-      this.upsert(object);
-    }
-    for (const [key, object] of [...this.#items]) {
-      if (!seen.has(key)) {
-        this.remove(key);
-        delta.deleted.push(object);
-      }
-    }
-    return delta;
+  /** Applies a relist delta (see relistDelta). */
+  apply(delta: StoreDelta<T>): void {
+    for (const object of delta.deleted) this.remove(objectKey(object));
+    for (const object of delta.added) this.upsert(object);
+    for (const { new: object } of delta.updated) this.upsert(object);
   }
 
-  #index(key: string, object: T): void {
-    for (const [name, index] of this.#indexers) {
-      const values = this.#indices.get(name);
-      if (values !== undefined) this.#indexOne(index, values, key, object);
-    }
+  #keysOf(name: string, value: string): ReadonlySet<string> {
+    const index = this.#indices.get(name);
+    if (index === undefined) throw new Error(`unknown index ${name}`);
+    return index.get(value) ?? new Set();
   }
+}
 
-  #indexOne(index: IndexFunction<T>, values: Map<string, Set<string>>, key: string, object: T): void {
-    for (const value of index(object)) {
-      let keys = values.get(value);
-      if (keys === undefined) {
-        keys = new Set();
-        values.set(value, keys);
-      }
-      keys.add(key);
+function addToIndex(values: Map<string, Set<string>>, indexValues: readonly string[], key: string): void {
+  for (const value of indexValues) {
+    let keys = values.get(value);
+    if (keys === undefined) {
+      keys = new Set();
+      values.set(value, keys);
     }
+    keys.add(key);
   }
+}
 
-  #unindex(key: string, object: T): void {
-    for (const [name, index] of this.#indexers) {
-      const values = this.#indices.get(name);
-      if (values === undefined) continue;
-      for (const value of index(object)) {
-        const keys = values.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) values.delete(value);
-      }
-    }
+function removeFromIndex(
+  values: Map<string, Set<string>>,
+  indexValues: readonly string[],
+  key: string,
+): void {
+  for (const value of indexValues) {
+    const keys = values.get(value);
+    if (keys === undefined) continue;
+    keys.delete(key);
+    if (keys.size === 0) values.delete(value);
   }
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

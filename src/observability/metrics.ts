@@ -122,7 +122,7 @@ export function createMetrics(version: string): Metrics {
     }),
     relists: new Counter({
       name: 'coffre_informer_relists_total',
-      help: 'Full lists by informer and reason (initial, expired: 410 Gone, error).',
+      help: 'Full lists by informer and reason (initial, expired: 410 Gone); other failures resume the watch.',
       labelNames: ['informer', 'reason'],
       registers: [registry],
     }),
