@@ -1,6 +1,7 @@
 // When an access token expires and what it grants, from a token response. Pure.
 // - `expires_in` (seconds, RFC 6749) counted from `issuedAt`, the moment the request was sent, so the
-//   expiry is never later than the server meant, however long the round trip took;
+//   expiry is never later than the server meant, however long the round trip took — or the JWT's own
+//   `exp` when that is earlier (whole seconds from a truncated `iat`);
 // - else the JWT access token's own `exp` (read, not verified: we are its bearer, not its audience),
 //   as the lifetime `exp - iat` from `issuedAt` when `iat` is there (immune to clock skew), else `exp`;
 // - else unknown.
@@ -23,8 +24,15 @@ export interface ExpiryInput {
 export function computeExpiresAt(input: ExpiryInput): number | undefined {
   const max = input.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
   const fromResponse = parseExpiresIn(input.expiresIn);
-  if (fromResponse !== undefined) return input.issuedAt + Math.min(fromResponse * 1000, max);
   const claims = jwtTimes(input.accessToken);
+  if (fromResponse !== undefined) {
+    const counted = input.issuedAt + Math.min(fromResponse * 1000, max);
+    // Servers stamp `exp` in whole seconds from a truncated `iat`: the token may die up to a second
+    // before issuedAt + expires_in. Take the JWT's own exp when it is earlier and plausible (after the
+    // request was sent; a clock far off would otherwise make it absurd).
+    const exp = claims?.exp === undefined ? undefined : claims.exp * 1000;
+    return exp !== undefined && exp > input.issuedAt && exp < counted ? exp : counted;
+  }
   if (claims?.exp === undefined) return undefined;
   if (claims.iat !== undefined && claims.exp > claims.iat) {
     return input.issuedAt + Math.min((claims.exp - claims.iat) * 1000, max);

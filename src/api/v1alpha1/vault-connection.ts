@@ -129,7 +129,8 @@ const RefreshSchema = Type.Object(
   },
   {
     ...strictObject,
-    description: 'When to renew tokens.',
+    description:
+      'When to renew tokens. Whatever the settings, renewal starts at least one second before expiry (at most half the lifetime) and never sooner than half a second after issue.',
     [VALIDATIONS]: [
       {
         rule: '!(has(self.renewBefore) && has(self.renewBeforePercentage))',

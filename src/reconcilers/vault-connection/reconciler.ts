@@ -473,6 +473,7 @@ class ConnectionRun {
         : undefined;
     // A shared token is reused only if it outlives this connection's renewal window.
     const minTtlMs = lifetime === undefined ? 0 : renewalWindowMs(lifetime, settings) + 1000;
+    const asked = clock.now();
     let token = await engine.getToken(request, { minTtlMs, force });
     const refreshAt =
       token.expiresAt === undefined
@@ -483,8 +484,8 @@ class ConnectionRun {
             settings,
             jitterSeed: `${this.#connection.metadata.uid ?? ''}/${token.issuedAt}`,
           });
-    if (!force && refreshAt !== undefined && refreshAt <= clock.now() + 1000) {
-      // The shared cache handed out a token already due for renewal: ask for a fresh one.
+    if (!force && token.issuedAt < asked && refreshAt !== undefined && refreshAt <= clock.now()) {
+      // The shared cache handed out a token already due for renewal here: ask for a fresh one.
       token = await engine.getToken(request, { minTtlMs: 0, force: true });
     }
     return token;

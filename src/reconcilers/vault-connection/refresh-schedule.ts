@@ -10,6 +10,11 @@ export const DEFAULT_RENEW_BEFORE_PERCENTAGE = 33;
 export const MAX_RENEW_BEFORE_SHARE = 2 / 3;
 /** Jitter spreads renewals over up to this share of the renewal window, always earlier, never later. */
 export const JITTER_SHARE = 0.1;
+/**
+ * Renew at least this long before expiry (at most half the lifetime): a margin for a busy operator
+ * and a slow token endpoint that a percentage of a very short lifetime would not give.
+ */
+export const MIN_RENEW_WINDOW_MS = 1000;
 /** Never renew sooner than this after issue, whatever the settings (no hot loop on tiny lifetimes). */
 export const MIN_TOKEN_AGE_MS = 500;
 
@@ -43,9 +48,11 @@ export interface ScheduleInput {
 /** The renewal window: how long before expiry renewal starts (before jitter). */
 export function renewalWindowMs(lifetimeMs: number, settings: RefreshSettings | undefined): number {
   const renewBefore = settings?.renewBefore === undefined ? undefined : parseDuration(settings.renewBefore);
-  if (renewBefore !== undefined) return Math.min(renewBefore, lifetimeMs * MAX_RENEW_BEFORE_SHARE);
-  const percentage = settings?.renewBeforePercentage ?? DEFAULT_RENEW_BEFORE_PERCENTAGE;
-  return (lifetimeMs * percentage) / 100;
+  const requested =
+    renewBefore !== undefined
+      ? Math.min(renewBefore, lifetimeMs * MAX_RENEW_BEFORE_SHARE)
+      : (lifetimeMs * (settings?.renewBeforePercentage ?? DEFAULT_RENEW_BEFORE_PERCENTAGE)) / 100;
+  return Math.max(requested, Math.min(MIN_RENEW_WINDOW_MS, lifetimeMs / 2));
 }
 
 /** The moment to renew, in epoch milliseconds. */

@@ -16,7 +16,6 @@ import {
 } from '../../api/v1alpha1/metadata-keys.ts';
 import { API_VERSION, type VaultConnection } from '../../api/v1alpha1/resources.ts';
 import type { TargetSettings } from '../../api/v1alpha1/vault-connection.ts';
-import { formatTime } from '../conditions.ts';
 import { dataHash } from '../../secrets/data-hash.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
 import { renderTemplate } from '../../secrets/template.ts';
@@ -106,8 +105,12 @@ export function targetSecretObject(
     [DATA_HASH_ANNOTATION]: record.dataHash,
   };
   if (record.requestHash !== undefined) annotations[REQUEST_HASH_ANNOTATION] = record.requestHash;
-  if (record.issuedAt !== undefined) annotations[ISSUED_AT_ANNOTATION] = formatTime(record.issuedAt);
-  if (record.expiresAt !== undefined) annotations[EXPIRES_AT_ANNOTATION] = formatTime(record.expiresAt);
+  // Millisecond precision: the renewal schedule is recomputed from these after a restart and must come
+  // out exactly as before (status and the data's expires_at keep whole seconds).
+  if (record.issuedAt !== undefined)
+    annotations[ISSUED_AT_ANNOTATION] = new Date(record.issuedAt).toISOString();
+  if (record.expiresAt !== undefined)
+    annotations[EXPIRES_AT_ANNOTATION] = new Date(record.expiresAt).toISOString();
   if (record.grantedScopes !== undefined)
     annotations[GRANTED_SCOPES_ANNOTATION] = record.grantedScopes.join(' ');
   if (record.forceRefreshHandled !== undefined)

@@ -56,6 +56,18 @@ describe('computeExpiresAt', () => {
     expect(computeExpiresAt({ expiresIn: 60, accessToken: token, issuedAt })).toBe(issuedAt + 60_000);
   });
 
+  it('takes an earlier JWT exp over expires_in: whole-second stamps from a truncated iat', async () => {
+    // Sent at 12:00:00.900; the server stamped iat 12:00:00 and exp 12:00:02, and said expires_in 2.
+    const sent = issuedAt + 900;
+    const token = await jwt({ iat: issuedAt / 1000, exp: issuedAt / 1000 + 2 });
+    expect(computeExpiresAt({ expiresIn: 2, accessToken: token, issuedAt: sent })).toBe(issuedAt + 2000);
+  });
+
+  it('ignores a JWT exp that lies before the request (a clock far off) and keeps expires_in', async () => {
+    const token = await jwt({ exp: issuedAt / 1000 - 600 });
+    expect(computeExpiresAt({ expiresIn: 60, accessToken: token, issuedAt })).toBe(issuedAt + 60_000);
+  });
+
   it('knows nothing for an opaque token without expires_in', () => {
     expect(computeExpiresAt({ expiresIn: undefined, accessToken: 'a.b.c', issuedAt })).toBeUndefined();
     expect(computeExpiresAt({ expiresIn: undefined, accessToken: 'opaque', issuedAt })).toBeUndefined();

@@ -31,6 +31,8 @@ describe('renewal window', () => {
     ['follows renewBeforePercentage', HOUR, { renewBeforePercentage: 50 }, HOUR / 2],
     ['follows renewBefore', HOUR, { renewBefore: '10m' }, 600_000],
     ['caps renewBefore at two thirds of the lifetime', 60_000, { renewBefore: '10m' }, 40_000],
+    ['keeps at least a one-second margin for short lifetimes', 2000, undefined, 1000],
+    ['keeps at most half the lifetime as that margin', 1200, undefined, 600],
   ])('%s', (_title, lifetime, settings, expected) => {
     expect(renewalWindowMs(lifetime, settings)).toBeCloseTo(expected, 6);
   });
