@@ -633,6 +633,15 @@ class ConnectionRun {
     const previous = this.#record;
     const wanted = targetSecretObject(this.#connection, desired, template, this.#target);
     if (upToDate(this.#target, wanted)) return undefined;
+    if (this.#target?.type !== undefined && this.#target.type !== wanted.type) {
+      // The API server never changes a Secret's type in place; coffre does not delete Secrets.
+      return {
+        kind: 'blocked',
+        reason: Reason.TemplateError,
+        message: `spec.target.template.type ${wanted.type ?? ''} differs from the type of the existing Secret ${this.#targetName} (${this.#target.type}), which cannot change: delete that Secret and coffre recreates it`,
+        credentials: 'present',
+      };
+    }
     this.#context.signal.throwIfAborted();
     try {
       this.#target =

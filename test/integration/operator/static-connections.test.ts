@@ -195,6 +195,29 @@ describe('static connections', () => {
     expect(JSON.stringify(connection.status)).not.toContain('CANARY');
   });
 
+  it('explains that a Secret type cannot change, and recreates the Secret once it is deleted', async () => {
+    const namespace = await useTestNamespace('secrettype');
+    await startTestOperator({ namespace });
+    await applySample(namespace, 'bearer-token.yaml');
+    await waitForCondition(namespace, 'status-page', 'Ready', 'True');
+    const connection = {
+      apiVersion: 'coffre.dev/v1alpha1',
+      kind: 'VaultConnection',
+      metadata: { name: 'status-page' },
+      spec: {
+        type: 'bearerToken',
+        credentialsRef: { name: 'status-page-credentials' },
+        target: { template: { type: 'example.com/token' } },
+      },
+    };
+    await apply(namespace, connection);
+    const blocked = await waitForCondition(namespace, 'status-page', 'Ready', 'False', 'TemplateError');
+    expect(condition(blocked, 'Ready')?.message).toContain('cannot change');
+    await remove(namespace, 'v1', 'Secret', 'status-page-token');
+    await waitForCondition(namespace, 'status-page', 'Ready', 'True', 'CredentialsPublished');
+    expect((await getSecret(namespace, 'status-page-token'))?.type).toBe('example.com/token');
+  });
+
   it('lets the garbage collector delete the target Secret with its connection', async () => {
     const namespace = await useTestNamespace('gc');
     await startTestOperator({ namespace });
