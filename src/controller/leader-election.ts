@@ -2,9 +2,10 @@
 // takes the Lease when it is free or expired (judged by how long *this* process has seen it unchanged,
 // so clocks need not agree), renews it every retry period, stops leading at once when it could not renew
 // within the renew deadline, and releases it on shutdown so a standby takes over without waiting.
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
+import { createKubeHttp, KubeApiError, kubeApiErrorFrom, type KubeRequest } from './kube-http.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -26,7 +27,7 @@ export interface LeaderCallbacks {
   onNewLeader?(identity: string): void;
 }
 
-/** The calls leader election needs; a thin port over CoordinationV1Api. */
+/** The calls leader election needs; a thin port over the Lease API. */
 export interface LeaseClient {
   get(namespace: string, name: string): Promise<V1Lease | undefined>;
   create(namespace: string, lease: V1Lease): Promise<V1Lease>;
@@ -34,20 +35,56 @@ export interface LeaseClient {
   replace(namespace: string, lease: V1Lease): Promise<V1Lease>;
 }
 
+/**
+ * A Lease as the API server accepts it. acquireTime and renewTime are MicroTime: RFC 3339 with exactly
+ * six fractional digits. @kubernetes/client-node writes Dates with three (toISOString), which the API
+ * server refuses ("cannot parse \".003Z\" as \".000000\"", 400): no candidate could ever take a Lease.
+ */
+export function leaseToWire(lease: V1Lease): string {
+  return JSON.stringify(
+    { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease },
+    function (this: Record<string, unknown>, key: string, value: unknown) {
+      const original = this[key];
+      return original instanceof Date ? original.toISOString().replace(/Z$/, '000Z') : value;
+    },
+  );
+}
+
+function leaseFromWire(text: string): V1Lease {
+  const lease = JSON.parse(text) as V1Lease & { spec?: { acquireTime?: unknown; renewTime?: unknown } };
+  const spec = lease.spec;
+  if (spec !== undefined) {
+    if (typeof spec.acquireTime === 'string') spec.acquireTime = new Date(spec.acquireTime);
+    if (typeof spec.renewTime === 'string') spec.renewTime = new Date(spec.renewTime);
+  }
+  return lease;
+}
+
 export function leaseClient(kc: KubeConfig): LeaseClient {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const http = createKubeHttp(kc);
+  const leases = (namespace: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+  const send = async (path: string, request: KubeRequest): Promise<V1Lease> => {
+    const response = await http.send(path, request);
+    if (!response.ok) throw await kubeApiErrorFrom(response);
+    return leaseFromWire(await response.text());
+  };
   return {
     async get(namespace, name) {
       try {
-        return await api.readNamespacedLease({ namespace, name });
+        return await send(`${leases(namespace)}/${name}`, {});
       } catch (error) {
-        if ((error as { code?: number }).code === 404) return undefined;
+        if (error instanceof KubeApiError && error.status === 404) return undefined;
         throw error;
       }
     },
-    create: (namespace, lease) => api.createNamespacedLease({ namespace, body: lease }),
+    create: (namespace, lease) =>
+      send(leases(namespace), { method: 'POST', contentType: 'application/json', body: leaseToWire(lease) }),
     replace: (namespace, lease) =>
-      api.replaceNamespacedLease({ namespace, name: lease.metadata?.name ?? '', body: lease }),
+      send(`${leases(namespace)}/${lease.metadata?.name ?? ''}`, {
+        method: 'PUT',
+        contentType: 'application/json',
+        body: leaseToWire(lease),
+      }),
   };
 }
 
