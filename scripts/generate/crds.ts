@@ -31,6 +31,9 @@ export function toStructural(schema: unknown): unknown {
       continue;
     }
     if (key === 'properties') {
+      // The API server drops an empty `properties` when it stores a CRD: emitting one would make the
+      // applied CRD differ from the live one forever (GitOps drift, server-side apply conflicts).
+      if (Object.keys(value as Json).length === 0) continue;
       out[key] = Object.fromEntries(
         Object.entries(value as Json).map(([name, sub]) => [name, toStructural(sub)]),
       );

@@ -1,5 +1,6 @@
-// What integration tests use to reach the shared control plane: an admin KubeConfig, a fresh namespace
-// per test (deleted afterwards), client-certificate users for RBAC tests, and etcd compaction.
+// What integration tests use to reach the shared control plane: an admin KubeConfig, the operator's
+// ServiceAccount kubeconfig (the chart's RBAC), a fresh namespace per test (deleted afterwards),
+// client-certificate users for RBAC tests, and etcd compaction.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterEach, inject } from 'vitest';
@@ -20,6 +21,22 @@ export function clusterKubeconfigPath(): string {
 
 export function clusterKubeConfig(): KubeConfig {
   return loadKubeConfig(controlPlaneInfo());
+}
+
+/** The kubeconfig of the operator's ServiceAccount (a bearer token); RBAC exactly as the chart grants. */
+export function operatorKubeconfigPath(): string {
+  const path = inject('operatorKubeconfigPath');
+  if (path === '') throw new Error('no operator ServiceAccount kubeconfig with an external operator');
+  return path;
+}
+
+export function operatorKubeConfig(): KubeConfig {
+  return loadKubeConfig({ kubeconfigPath: operatorKubeconfigPath() });
+}
+
+/** The helm binary the global setup built or found. */
+export function helmPath(): string {
+  return inject('helm');
 }
 
 /** A kubeconfig path for a user with the given groups, authenticated by a client certificate. */

@@ -1,17 +1,24 @@
 // coffre's operator, in-process, against the shared control plane: one per test, watching only the
 // test's namespace (so tests run side by side), with logs captured in memory and its metrics registry
-// at hand. The composition is the production one (createOperator); only flags differ.
+// at hand. The composition is the production one (createOperator); only flags differ. It authenticates
+// as the chart's ServiceAccount (a TokenRequest token, the chart's RBAC), never as admin: a permission
+// the chart lacks fails the test that needs it.
+//
+// With COFFRE_E2E_OPERATOR=external the operator already runs in the cluster (installed by the chart):
+// nothing is started, and a test that needs its own operator flags (a CA, an SSRF allowlist, base URLs)
+// is skipped, saying so.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach } from 'vitest';
+import { afterEach, TestRunner } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { createOperator, type Operator } from '../../src/operator.ts';
-import { clusterKubeConfig } from './cluster.ts';
+import { operatorKubeConfig } from './cluster.ts';
+import { isExternalOperator } from './e2e-mode.ts';
 
 export interface TestOperator {
   operator: Operator;
@@ -37,6 +44,7 @@ const running = new Set<TestOperator>();
 let cleanupRegistered = false;
 
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
+  if (isExternalOperator()) return useExternalOperator(options);
   if (!cleanupRegistered) {
     cleanupRegistered = true;
     afterEach(async () => {
@@ -69,7 +77,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   const logger = createLogger({ level: config.log.level, pretty: false, destination });
   const metrics = createMetrics('test');
   const operator = createOperator({
-    kubeConfig: clusterKubeConfig(),
+    kubeConfig: operatorKubeConfig(),
     config,
     clock: systemClock,
     logger,
@@ -90,4 +98,36 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   running.add(handle);
   await operator.start();
   return handle;
+}
+
+/** The operator the chart installed: nothing to start or stop; per-test flags cannot apply, so skip. */
+function useExternalOperator(options: TestOperatorOptions): TestOperator {
+  const perTest = [
+    options.caPem === undefined ? '' : 'a CA for a local token endpoint',
+    options.allowedCIDRs === undefined ? '' : 'its own SSRF allowlist',
+    options.flags === undefined || options.flags.length === 0 ? '' : `flags ${options.flags.join(' ')}`,
+  ].filter((need) => need !== '');
+  if (perTest.length > 0) {
+    const reason = `needs an operator started for this test (${perTest.join(', ')}); COFFRE_E2E_OPERATOR=external runs the one the chart installed`;
+    const test = TestRunner.getCurrentTest();
+    if (test === undefined) throw new Error(`startTestOperator outside a test: ${reason}`);
+    test.context.skip(reason);
+  }
+  const unavailable = (what: string) => (): never => {
+    throw new Error(`${what} is not available with COFFRE_E2E_OPERATOR=external`);
+  };
+  return {
+    get operator(): Operator {
+      return unavailable('the in-process operator')();
+    },
+    get config(): Config {
+      return unavailable('the operator config')();
+    },
+    get metrics(): Metrics {
+      return unavailable('the metrics registry')();
+    },
+    logs: unavailable('the operator log'),
+    metricsText: unavailable('the metrics registry'),
+    stop: () => Promise.resolve(),
+  };
 }

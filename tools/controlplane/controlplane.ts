@@ -1,7 +1,7 @@
 // A real Kubernetes control plane on loopback, as controller-runtime's envtest starts it: etcd and
 // kube-apiserver (RBAC on, service-account issuer and signing key, client-certificate admin), and
-// optionally kube-controller-manager with the garbage-collector and namespace controllers. Used by the
-// integration tests (one per run), `npm run controlplane` and `npm run dev`.
+// optionally kube-controller-manager with the garbage-collector, namespace and clusterrole-aggregation
+// controllers. Used by the integration tests (one per run), `npm run controlplane` and `npm run dev`.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -16,7 +16,10 @@ import { startProcess, type ManagedProcess } from './processes.ts';
 export interface ControlPlaneOptions {
   /** Directory for data, certificates, logs and kubeconfigs; a fresh temporary one by default. */
   dir?: string;
-  /** Start kube-controller-manager (garbage collector, namespace controller). Default true. */
+  /**
+   * Start kube-controller-manager (garbage collector, namespace controller, ClusterRole aggregation).
+   * Default true.
+   */
   controllerManager?: boolean;
   /** Extra kube-apiserver flags. */
   apiServerFlags?: string[];
@@ -305,7 +308,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
     await options.beforeControllerManager?.(kubeconfigPath);
 
-    // kube-controller-manager: only what tests rely on (garbage collection, namespace deletion).
+    // kube-controller-manager: only what tests rely on (garbage collection, namespace deletion, and the
+    // aggregation of coffre-view/edit/admin into the built-in view/edit/admin ClusterRoles).
     if (options.controllerManager ?? true) {
       if (assets.kubeControllerManager === undefined) {
         progress('kube-controller-manager not available: garbage collection and namespace deletion are off');
@@ -315,17 +319,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           'system:kube-controller-manager',
         );
         logs['kube-controller-manager'] = join(dir, 'kube-controller-manager.log');
-        progress('starting kube-controller-manager (garbagecollector, namespace)');
+        progress('starting kube-controller-manager (garbagecollector, namespace, clusterrole-aggregation)');
         processes.push(
           startProcess(
             'kube-controller-manager',
             assets.kubeControllerManager,
             [
               `--kubeconfig=${kcmKubeconfig}`,
-              '--controllers=garbagecollector,namespace',
+              '--controllers=garbagecollector,namespace,clusterrole-aggregation',
               '--leader-elect=false',
               '--secure-port=0',
-              '--use-service-account-credentials=false',
+              // Each controller as its own ServiceAccount with its bootstrap role, as kubeadm runs them:
+              // the ClusterRole aggregator needs `escalate` on ClusterRoles, which the
+              // system:kube-controller-manager identity alone does not have.
+              '--use-service-account-credentials=true',
               '--concurrent-gc-syncs=5',
               '--v=0',
             ],

@@ -27,12 +27,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* The rules the operator needs on the namespaces it watches: exactly what it calls. */}}
 {{- define "coffre.operatorRules" -}}
+# Informers list and watch connections and clients; the operator never reads one by name, and never
+# writes one: spec belongs to its authors (GitOps sees no drift), status goes through /status.
 - apiGroups: [coffre.dev]
   resources: [vaultconnections, oauthclients]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 - apiGroups: [coffre.dev]
   resources: [vaultconnections/status, oauthclients/status]
   verbs: [patch]
+# The Secrets coffre owns carry an owner reference with blockOwnerDeletion (a foreground deletion of the
+# connection waits for them). Where the OwnerReferencesPermissionEnforcement admission plugin is on
+# (OpenShift, hardened clusters), setting it requires update on the owner's finalizers; nothing else
+# uses this (a custom resource serves no finalizers subresource).
+- apiGroups: [coffre.dev]
+  resources: [vaultconnections/finalizers]
+  verbs: [update]
 # Metadata-only list/watch of Secrets (referenced ones), get of the referenced ones' data, and
 # create/update of the Secrets coffre owns (target and state Secrets).
 - apiGroups: ['']
