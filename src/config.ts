@@ -186,7 +186,8 @@ export const options: readonly OptionSpec[] = [
     env: 'COFFRE_LOG_FORMAT',
     kind: 'string',
     default: 'json',
-    description: 'json (one object per line) or pretty (local development only).',
+    description:
+      'json (one object per line) or pretty (local development only: needs the pino-pretty devDependency, absent from the container image).',
   },
   {
     path: 'egress.allowedCIDRs',

@@ -59,6 +59,8 @@ const allowed: Access[] = [
   { verb: 'patch', group: 'apps', resource: 'statefulsets' },
   { verb: 'patch', group: 'apps', resource: 'daemonsets' },
   { verb: 'get', group: 'coordination.k8s.io', resource: 'leases', namespace: RELEASE_NAMESPACE },
+  { verb: 'list', group: 'coordination.k8s.io', resource: 'leases', namespace: RELEASE_NAMESPACE },
+  { verb: 'watch', group: 'coordination.k8s.io', resource: 'leases', namespace: RELEASE_NAMESPACE },
   { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: RELEASE_NAMESPACE },
   { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: RELEASE_NAMESPACE },
 ];
@@ -130,7 +132,12 @@ describe("the operator's ServiceAccount (the chart's RBAC)", () => {
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['patch'] },
     ]);
     expect(rules('Role', 'coffre-leader-election')).toEqual([
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      // list and watch: a standby watches the Lease, so a released one is taken at once.
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'list', 'watch', 'create', 'update'],
+      },
     ]);
   });
 
