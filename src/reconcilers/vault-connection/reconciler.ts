@@ -37,7 +37,7 @@ import { findCondition, transitions } from '../conditions.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import { isConflict, isNotFound, type KubePort } from '../kube-port.ts';
 import { readClientConfig } from '../oauth-client/client-config.ts';
-import type { OwnedSecretView } from '../owned-secrets.ts';
+import type { WrittenView } from '../read-your-writes.ts';
 import { decodeSecretData, type SecretReader } from '../secret-reader.ts';
 import { nextRefreshAt, renewalWindowMs } from './refresh-schedule.ts';
 import { desiredStatus, sameStatus, type Outcome } from './status.ts';
@@ -59,10 +59,11 @@ const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
 export interface VaultConnectionReconcilerDeps {
-  connections: Pick<Store<VaultConnection>, 'get'>;
+  /** The connections' cache, reading our own status writes. */
+  connections: WrittenView<VaultConnection>;
   clients: Pick<Store<OAuthClient>, 'get'>;
   /** coffre's own Secrets (label-selected cache, with data), reading our own writes. */
-  ownedSecrets: OwnedSecretView;
+  ownedSecrets: WrittenView<V1Secret>;
   secrets: SecretReader;
   port: KubePort;
   events: EventRecorder;
@@ -721,7 +722,13 @@ class ConnectionRun {
     });
     if (!sameStatus(status, this.#connection.status)) {
       this.#context.signal.throwIfAborted();
-      await this.#deps.port.patchStatus(VAULT_CONNECTIONS, this.#namespace, this.#name, status);
+      const patched = await this.#deps.port.patchStatus(
+        VAULT_CONNECTIONS,
+        this.#namespace,
+        this.#name,
+        status,
+      );
+      this.#deps.connections.wrote(patched as VaultConnection);
       for (const { condition } of transitions(this.#connection.status?.conditions, status.conditions ?? [])) {
         const warning =
           (condition.type === ConditionType.Ready && condition.status !== 'True') ||
