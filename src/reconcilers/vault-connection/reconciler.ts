@@ -56,6 +56,8 @@ export const VAULT_CONNECTIONS = { group: GROUP, version: VERSION, plural: 'vaul
 export const STATE_SECRET_SUFFIX = '-coffre-state';
 const SEED_HASH_ANNOTATION = 'coffre.dev/seed-hash';
 const RETRY_BASE_MS = 2_000;
+/** Conditions that are news when True: no Event for their normal False state (see transitions). */
+const NORMALLY_FALSE: ReadonlySet<string> = new Set([ConditionType.Empty, ConditionType.Expired]);
 const RETRY_MAX_MS = 5 * 60_000;
 
 export interface VaultConnectionReconcilerDeps {
@@ -729,7 +731,11 @@ class ConnectionRun {
         status,
       );
       this.#deps.connections.wrote(patched as VaultConnection);
-      for (const { condition } of transitions(this.#connection.status?.conditions, status.conditions ?? [])) {
+      for (const { condition } of transitions(
+        this.#connection.status?.conditions,
+        status.conditions ?? [],
+        NORMALLY_FALSE,
+      )) {
         const warning =
           (condition.type === ConditionType.Ready && condition.status !== 'True') ||
           (condition.type === ConditionType.Expired && condition.status === 'True');
