@@ -197,6 +197,8 @@ const partial: Omit<BenchResults, 'targets'> = {
     operatorBudgetFlags: context.budgetFlags,
     operatorExtraFlags: context.extraFlags,
     operatorNodeFlags: context.nodeFlags,
+    // Inherited by the operator processes; the chart sets it (memory.mallocArenaMax).
+    mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
   },
   burst,
   floor,
@@ -240,8 +242,11 @@ const svg = renderChart(
 
 await mkdir(dirname(values.out), { recursive: true });
 await writeFile(`${values.out}.json`, `${JSON.stringify(results, null, 2)}\n`);
-await writeFile(`${values.out}.svg`, svg);
+// A chart only when there is something to draw (the burst and floor scenarios).
+if (panels.length > 0) await writeFile(`${values.out}.svg`, svg);
 console.log('');
 console.log(formatReport(results));
 console.log('');
-console.log(`results: ${values.out}.json, chart: ${values.out}.svg, logs: ${dir}`);
+console.log(
+  `results: ${values.out}.json${panels.length > 0 ? `, chart: ${values.out}.svg` : ''}, logs: ${dir}`,
+);
