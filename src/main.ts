@@ -1,9 +1,9 @@
 // The composition root, and the only file with process side effects: configuration from flags and
 // environment, the logger, metrics and health endpoints, the operator, and signal handling.
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { systemClock } from './clock.ts';
 import { ConfigError, helpText, loadConfig, type Config } from './config.ts';
+import { slimKubeConfig } from './controller/kube-config.ts';
 import { createKubeHttp } from './controller/kube-http.ts';
 import { installSignalHandlers } from './controller/manager.ts';
 import { serveHealth, serveMetrics, type Endpoint } from './observability/http-server.ts';
@@ -37,6 +37,7 @@ try {
 }
 
 const logger = createLogger({ level: config.log.level, pretty: config.log.format === 'pretty' });
+const KubeConfig = await slimKubeConfig();
 const kubeConfig = new KubeConfig();
 try {
   if (config.kubeconfig !== '') kubeConfig.loadFromFile(config.kubeconfig);

@@ -17,7 +17,7 @@ import { createProviderRegistry } from './providers/registry.ts';
 import { createEventRecorder } from './reconcilers/events.ts';
 import { createKubePort } from './reconcilers/kube-port.ts';
 import { OAuthClientReconciler } from './reconcilers/oauth-client/reconciler.ts';
-import { OwnedSecrets } from './reconcilers/owned-secrets.ts';
+import { ReadYourWrites } from './reconcilers/read-your-writes.ts';
 import { SecretReader } from './reconcilers/secret-reader.ts';
 import {
   STATE_SECRET_SUFFIX,
@@ -190,9 +190,9 @@ export function createOperator(deps: OperatorDeps): Operator {
   const validators = createValidators();
 
   const vcReconciler = new VaultConnectionReconciler({
-    connections: connections.store,
+    connections: new ReadYourWrites(connections.store, clock, { absentMeansGone: true }),
     clients: clients.store,
-    ownedSecrets: new OwnedSecrets(owned.store, clock),
+    ownedSecrets: new ReadYourWrites(owned.store, clock, { absentMeansGone: false }),
     secrets: secretReader,
     port,
     events,

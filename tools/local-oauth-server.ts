@@ -7,7 +7,8 @@
 // - RFC 7009 revocation;
 // - clients authenticating with client_secret_post, client_secret_basic or private_key_jwt;
 // - a count of token requests per grant type, to prove sharing ("exactly one request");
-// - unavailable()/available() to take the server off its port and bring it back on the same one.
+// - unavailable()/available() to take the server off its port and bring it back on the same one;
+// - tweaks switchable at run time: omit expires_in, or answer token requests late (tokenLatencyMs).
 // It prints nothing (oidc-provider's advisory notices are silenced by configuring every default).
 //
 //   const server = await startLocalOAuthServer({ clients: [{ clientId: 'm2m', authMethod:
@@ -69,6 +70,8 @@ export interface LocalOAuthServerOptions {
 export interface LocalOAuthServerTweaks {
   /** Drop `expires_in` from token responses (the client must read the JWT's exp). */
   omitExpiresIn: boolean;
+  /** Delay before each token request is handled, in ms: a slow or distant endpoint. */
+  tokenLatencyMs: number;
 }
 
 export interface LocalOAuthServer {
@@ -128,7 +131,7 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
   const issuer = `https://127.0.0.1:${port}`;
 
   const counts = new Map<string, number>();
-  const tweaks: LocalOAuthServerTweaks = { omitExpiresIn: false };
+  const tweaks: LocalOAuthServerTweaks = { omitExpiresIn: false, tokenLatencyMs: 0 };
   const provider = new Provider(issuer, await configuration(options));
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
     await next();
@@ -156,6 +159,12 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
       path === '/.well-known/oauth-authorization-server'
     ) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+      return;
+    }
+    if (tweaks.tokenLatencyMs > 0 && req.method === 'POST' && path === TOKEN_PATH) {
+      setTimeout(() => {
+        handler(req, res);
+      }, tweaks.tokenLatencyMs);
       return;
     }
     handler(req, res);

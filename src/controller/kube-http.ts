@@ -7,13 +7,9 @@
 // account tokens rotate); the connection pool is rebuilt only when the TLS material or proxy changes.
 import { createHash } from 'node:crypto';
 import type { RequestOptions } from 'node:https';
-import {
-  HttpMethod,
-  RequestContext,
-  type Cluster,
-  type DispatcherOptions,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import type { Cluster, DispatcherOptions, KubeConfig } from '@kubernetes/client-node';
+// From its own module, not the package index: the index loads every generated API (see kube-config.ts).
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { Agent, fetch, ProxyAgent, type Dispatcher, type Response } from 'undici';
 import { systemClock, type Clock } from '../clock.ts';
 import { CoffreError } from '../errors.ts';

@@ -53,15 +53,23 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The conditions whose status differs between two lists (for events on transitions). */
+/**
+ * The transitions worth an Event: a condition whose status or reason changed. Conditions in
+ * `normallyFalse` (Empty, Expired: news when True) stay quiet while they are in their normal state —
+ * their first appearance as False and a new reason while False are details of the status, not news;
+ * without this, every new connection would raise three Events where one (Ready) says it all.
+ */
 export function transitions(
   before: readonly Condition[] | undefined,
   after: readonly Condition[],
+  normallyFalse: ReadonlySet<string> = new Set(),
 ): { condition: Condition; previous: Condition | undefined }[] {
   return after
     .map((condition) => ({ condition, previous: findCondition(before, condition.type) }))
-    .filter(
-      ({ condition, previous }) =>
-        previous?.status !== condition.status || previous.reason !== condition.reason,
-    );
+    .filter(({ condition, previous }) => {
+      const quiet = normallyFalse.has(condition.type) && condition.status === 'False';
+      if (previous === undefined) return !quiet;
+      if (previous.status !== condition.status) return true;
+      return previous.reason !== condition.reason && !quiet;
+    });
 }

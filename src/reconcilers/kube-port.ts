@@ -18,7 +18,8 @@ export interface KubePort {
   createSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
   /** Replaces with optimistic concurrency (metadata.resourceVersion must be set). */
   replaceSecret(namespace: string, secret: V1Secret): Promise<V1Secret>;
-  patchStatus(resource: ResourcePath, namespace: string, name: string, status: unknown): Promise<void>;
+  /** Merge-patches the status subresource; returns the object as the API server stored it. */
+  patchStatus(resource: ResourcePath, namespace: string, name: string, status: unknown): Promise<unknown>;
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
   /** Strategic-merge-patches a workload's pod template annotations (a rollout restart). */
   annotatePodTemplate(
@@ -79,7 +80,7 @@ export function createKubePort(http: KubeHttp, counter: WriteCounter = { count: 
     },
     async patchStatus(resource, namespace, name, status) {
       counter.count('patch', `${resource.plural}/status`);
-      await http.json(
+      return http.json<unknown>(
         `/apis/${resource.group}/${resource.version}/namespaces/${namespace}/${resource.plural}/${name}/status`,
         {
           method: 'PATCH',

@@ -37,7 +37,7 @@ import { findCondition, transitions } from '../conditions.ts';
 import type { EventRecorder, EventTarget } from '../events.ts';
 import { isConflict, isNotFound, type KubePort } from '../kube-port.ts';
 import { readClientConfig } from '../oauth-client/client-config.ts';
-import type { OwnedSecretView } from '../owned-secrets.ts';
+import type { WrittenView } from '../read-your-writes.ts';
 import { decodeSecretData, type SecretReader } from '../secret-reader.ts';
 import { nextRefreshAt, renewalWindowMs } from './refresh-schedule.ts';
 import { desiredStatus, sameStatus, type Outcome } from './status.ts';
@@ -56,13 +56,16 @@ export const VAULT_CONNECTIONS = { group: GROUP, version: VERSION, plural: 'vaul
 export const STATE_SECRET_SUFFIX = '-coffre-state';
 const SEED_HASH_ANNOTATION = 'coffre.dev/seed-hash';
 const RETRY_BASE_MS = 2_000;
+/** Conditions that are news when True: no Event for their normal False state (see transitions). */
+const NORMALLY_FALSE: ReadonlySet<string> = new Set([ConditionType.Empty, ConditionType.Expired]);
 const RETRY_MAX_MS = 5 * 60_000;
 
 export interface VaultConnectionReconcilerDeps {
-  connections: Pick<Store<VaultConnection>, 'get'>;
+  /** The connections' cache, reading our own status writes. */
+  connections: WrittenView<VaultConnection>;
   clients: Pick<Store<OAuthClient>, 'get'>;
   /** coffre's own Secrets (label-selected cache, with data), reading our own writes. */
-  ownedSecrets: OwnedSecretView;
+  ownedSecrets: WrittenView<V1Secret>;
   secrets: SecretReader;
   port: KubePort;
   events: EventRecorder;
@@ -721,8 +724,18 @@ class ConnectionRun {
     });
     if (!sameStatus(status, this.#connection.status)) {
       this.#context.signal.throwIfAborted();
-      await this.#deps.port.patchStatus(VAULT_CONNECTIONS, this.#namespace, this.#name, status);
-      for (const { condition } of transitions(this.#connection.status?.conditions, status.conditions ?? [])) {
+      const patched = await this.#deps.port.patchStatus(
+        VAULT_CONNECTIONS,
+        this.#namespace,
+        this.#name,
+        status,
+      );
+      this.#deps.connections.wrote(patched as VaultConnection);
+      for (const { condition } of transitions(
+        this.#connection.status?.conditions,
+        status.conditions ?? [],
+        NORMALLY_FALSE,
+      )) {
         const warning =
           (condition.type === ConditionType.Ready && condition.status !== 'True') ||
           (condition.type === ConditionType.Expired && condition.status === 'True');

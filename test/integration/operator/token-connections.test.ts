@@ -13,6 +13,7 @@ import {
   condition,
   getConnection,
   getSecret,
+  kube,
   remove,
   secretText,
   waitForCondition,
@@ -26,6 +27,17 @@ import {
   startOAuthServer,
 } from '../../support/oauth-fixtures.ts';
 import { startTestOperator } from '../../support/operator.ts';
+
+/** Polls `probe` until it returns a value (10 s at most). */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not reached within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 describe('token connections', () => {
   it('mints a token into the target Secret and reports Ready with its expiry', async () => {
@@ -137,6 +149,32 @@ describe('token connections', () => {
       await waitForCondition(namespace, 'flaky', 'Ready', 'True', 'TokenValid', 40_000);
       const recovered = await getConnection(namespace, 'flaky');
       expect(condition(recovered, 'Expired')?.status).toBe('False');
+
+      // One Event per transition that is news: creation says Ready=True once (Empty=False and
+      // Expired=False are the normal state); the outage and the recovery say what changed.
+      const transitions = await eventually(async () => {
+        const list = await kube().json<{
+          items: {
+            type: string;
+            reason: string;
+            message: string;
+            involvedObject: { name: string };
+            metadata: { resourceVersion: string };
+          }[];
+        }>(`/api/v1/namespaces/${namespace}/events`);
+        // In the order the API server stored them (etcd revisions), not by name.
+        const said = list.items
+          .filter((e) => e.involvedObject.name === 'flaky')
+          .sort((a, b) => Number(BigInt(a.metadata.resourceVersion) - BigInt(b.metadata.resourceVersion)))
+          .map((e) => `${e.type} ${e.message.split(':')[0] ?? ''}/${e.reason}`);
+        return said.includes('Normal Expired=False/TokenValid') ? said : undefined;
+      });
+      expect(transitions[0]).toBe('Normal Ready=True/TokenValid');
+      expect(transitions).toContain('Warning Expired=True/EndpointUnreachable');
+      expect(transitions.filter((t) => t.includes('Empty='))).toEqual([]);
+      expect(transitions.indexOf('Normal Expired=False/TokenValid')).toBeGreaterThan(
+        transitions.indexOf('Warning Expired=True/EndpointUnreachable'),
+      );
     },
   );
 

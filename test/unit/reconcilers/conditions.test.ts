@@ -76,4 +76,50 @@ describe('transitions', () => {
     );
     expect(transitions(before, newReason).map((t) => t.condition.reason)).toEqual(['B']);
   });
+
+  it('keeps conditions that are news when True quiet in their normal False state', () => {
+    const quiet = new Set(['Empty', 'Expired']);
+    const want = (ready: string, empty: string, expired: string, expiredReason = 'TokenValid') => [
+      {
+        type: 'Ready',
+        status: ready as 'True',
+        reason: ready === 'True' ? 'TokenValid' : 'TokenEndpointError',
+        message: '',
+      },
+      {
+        type: 'Empty',
+        status: empty as 'False',
+        reason: empty === 'True' ? 'SecretNotFound' : 'CredentialsPresent',
+        message: '',
+      },
+      { type: 'Expired', status: expired as 'False', reason: expiredReason, message: '' },
+    ];
+    const summary = (list: ReturnType<typeof transitions>) =>
+      list.map((t) => `${t.condition.type}=${t.condition.status}/${t.condition.reason}`);
+
+    // A new connection: one Event, Ready's; Empty=False and Expired=False are not news.
+    const created = mergeConditions(undefined, want('True', 'False', 'False'), 1, t0);
+    expect(summary(transitions(undefined, created, quiet))).toEqual(['Ready=True/TokenValid']);
+    // Without the set, every appearance counts (as for the OAuthClient's conditions).
+    expect(transitions(undefined, created)).toHaveLength(3);
+
+    // A new reason while False is detail; a flip either way is news.
+    const renamed = mergeConditions(created, want('True', 'False', 'False', 'NoToken'), 1, t1);
+    expect(summary(transitions(created, renamed, quiet))).toEqual([]);
+    const expired = mergeConditions(created, want('False', 'False', 'True', 'TokenExpired'), 1, t1);
+    expect(summary(transitions(created, expired, quiet))).toEqual([
+      'Ready=False/TokenEndpointError',
+      'Expired=True/TokenExpired',
+    ]);
+    const recovered = mergeConditions(expired, want('True', 'False', 'False'), 1, t1);
+    expect(summary(transitions(expired, recovered, quiet))).toEqual([
+      'Ready=True/TokenValid',
+      'Expired=False/TokenValid',
+    ]);
+    const emptied = mergeConditions(undefined, want('False', 'True', 'False'), 1, t0);
+    expect(summary(transitions(undefined, emptied, quiet))).toEqual([
+      'Ready=False/TokenEndpointError',
+      'Empty=True/SecretNotFound',
+    ]);
+  });
 });

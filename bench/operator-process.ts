@@ -1,0 +1,120 @@
+// The operator under test, as a child process (`node src/main.ts ...`), so that its memory and CPU are
+// its own: started with the production entry point and flags, read through its /metrics and /readyz,
+// its peak RSS from /proc, its start-up milestones from its JSON log.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../tools/controlplane/controlplane.ts';
+import { startProcess, type ManagedProcess } from '../tools/controlplane/processes.ts';
+import { parseMetrics, type Sample } from './prom.ts';
+
+const MAIN = join(import.meta.dirname, '../src/main.ts');
+
+export interface OperatorOptions {
+  kubeconfigPath: string;
+  /** CA of the local OAuth server. */
+  caFile: string;
+  workers: number;
+  /** Flags of the scenario, e.g. the per-host token budget. */
+  flags?: readonly string[];
+  /** Flags from the command line, for every run. */
+  extraFlags?: readonly string[];
+  /** Directory for the log (and CPU profile). */
+  dir: string;
+  /** Name of the log file, without extension. */
+  name: string;
+  /** Write a V8 CPU profile (node --cpu-prof) into `dir` on exit. */
+  cpuProfile?: boolean;
+  /** More flags for node itself (before the script), e.g. --heapsnapshot-signal=SIGUSR2. */
+  nodeFlags?: readonly string[];
+}
+
+export interface OperatorProcess {
+  readonly pid: number;
+  /** Date.now() just before spawning. */
+  readonly spawnedAt: number;
+  readonly logFile: string;
+  readonly metricsUrl: string;
+  waitReady(timeoutMs?: number): Promise<number>;
+  metrics(): Promise<Sample[]>;
+  /** Resident and peak resident memory of the process, bytes (from /proc). */
+  memory(): Promise<{ rss: number; peakRss: number }>;
+  /** When the log first shows a line with this message (epoch ms), if it does. */
+  logTime(message: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const logFile = join(options.dir, `${options.name}.log`);
+  const nodeFlags = [
+    ...(options.cpuProfile === true ? ['--cpu-prof', `--cpu-prof-dir=${options.dir}`] : []),
+    ...(options.nodeFlags ?? []),
+  ];
+  const args = [
+    ...nodeFlags,
+    MAIN,
+    `--kubeconfig=${options.kubeconfigPath}`,
+    '--leader-elect=false',
+    `--metrics-port=${metricsPort}`,
+    '--metrics-host=127.0.0.1',
+    `--health-port=${healthPort}`,
+    '--health-host=127.0.0.1',
+    '--allowed-cidrs=127.0.0.1/32',
+    `--ca-file=${options.caFile}`,
+    `--workers=${options.workers}`,
+    ...(options.flags ?? []),
+    ...(options.extraFlags ?? []),
+  ];
+  const spawnedAt = Date.now();
+  const child: ManagedProcess = startProcess('coffre', process.execPath, args, logFile);
+  const pid = child.child.pid ?? 0;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+
+  return {
+    pid,
+    spawnedAt,
+    logFile,
+    metricsUrl,
+    async waitReady(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (child.child.exitCode !== null) {
+          const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-10).join('\n');
+          throw new Error(`the operator exited (${child.child.exitCode}):\n${tail}`);
+        }
+        const ok = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return Date.now();
+        if (Date.now() > deadline) throw new Error(`the operator was not ready after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async metrics() {
+      const response = await fetch(metricsUrl);
+      return parseMetrics(await response.text());
+    },
+    async memory() {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+      return { rss: kb('VmRSS') * 1024, peakRss: kb('VmHWM') * 1024 };
+    },
+    async logTime(message) {
+      const text = await readFile(logFile, 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!line.includes(message)) continue;
+        try {
+          const entry = JSON.parse(line) as { time?: number | string; msg?: string };
+          if (entry.msg !== message) continue;
+          const time = typeof entry.time === 'string' ? Date.parse(entry.time) : entry.time;
+          if (time !== undefined && !Number.isNaN(time)) return time;
+        } catch {
+          // Not a JSON line (e.g. a Node warning).
+        }
+      }
+      return undefined;
+    },
+    stop: () => child.stop(30_000),
+  };
+}

@@ -1,0 +1,68 @@
+// Read-your-writes over an informer's cache. The informer sees our writes a moment after we make them;
+// a reconcile that runs in between (often triggered by that very write) must not mistake the older
+// cached copy for the truth: it would request a token twice, see its own Secret as foreign, or patch a
+// status it has just patched.
+import type { Clock } from '../clock.ts';
+import type { Store } from '../controller/store.ts';
+
+/** How long a written copy may stand in for a cache that has not caught up. */
+const MEMO_TTL_MS = 10_000;
+
+interface Versioned {
+  metadata?: { namespace?: string; name?: string; uid?: string; resourceVersion?: string };
+}
+
+export interface WrittenView<T> {
+  get(key: string): T | undefined;
+  /** Records what a write returned (it carries the new resourceVersion). */
+  wrote(object: T): void;
+}
+
+export interface ReadYourWritesOptions {
+  /**
+   * Whether an object missing from the cache is gone (true: a connection we wrote the status of and
+   * that was deleted since) or may be a create the cache has not seen yet (false: our own Secrets).
+   */
+  absentMeansGone: boolean;
+}
+
+/** Whether resourceVersion a is at least b. They are etcd revisions in practice; otherwise only equality is known. */
+function atLeast(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(a) >= BigInt(b);
+  return a === b;
+}
+
+export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
+  readonly #cache: Pick<Store<T>, 'get'>;
+  readonly #clock: Clock;
+  readonly #options: ReadYourWritesOptions;
+  readonly #memo = new Map<string, { object: T; at: number }>();
+
+  constructor(cache: Pick<Store<T>, 'get'>, clock: Clock, options: ReadYourWritesOptions) {
+    this.#cache = cache;
+    this.#clock = clock;
+    this.#options = options;
+  }
+
+  get(key: string): T | undefined {
+    const cached = this.#cache.get(key);
+    const memo = this.#memo.get(key);
+    if (memo === undefined) return cached;
+    const stale =
+      this.#clock.now() - memo.at >= MEMO_TTL_MS ||
+      (cached === undefined && this.#options.absentMeansGone) ||
+      (cached !== undefined && cached.metadata?.uid !== memo.object.metadata?.uid) ||
+      atLeast(cached?.metadata?.resourceVersion, memo.object.metadata?.resourceVersion);
+    if (stale) {
+      this.#memo.delete(key);
+      return cached;
+    }
+    return memo.object;
+  }
+
+  wrote(object: T): void {
+    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    this.#memo.set(key, { object, at: this.#clock.now() });
+  }
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../src/clock.ts';
+import { ReadYourWrites } from '../../../src/reconcilers/read-your-writes.ts';
+
+interface Obj {
+  metadata: { namespace: string; name: string; uid: string; resourceVersion: string };
+  status?: string;
+}
+
+const obj = (resourceVersion: string, status?: string, uid = 'u1'): Obj => ({
+  metadata: { namespace: 'ns', name: 'a', uid, resourceVersion },
+  ...(status === undefined ? {} : { status }),
+});
+
+function setup(absentMeansGone: boolean) {
+  const cache = new Map<string, Obj>();
+  const clock = new FakeClock();
+  const view = new ReadYourWrites<Obj>({ get: (key) => cache.get(key) }, clock, { absentMeansGone });
+  return { cache, clock, view };
+}
+
+describe('ReadYourWrites', () => {
+  it('answers from the cache when nothing was written', () => {
+    const { cache, view } = setup(true);
+    cache.set('ns/a', obj('5'));
+    expect(view.get('ns/a')?.metadata.resourceVersion).toBe('5');
+    expect(view.get('ns/b')).toBeUndefined();
+  });
+
+  it('answers with the written copy while the cache still holds an older version', () => {
+    const { cache, view } = setup(true);
+    cache.set('ns/a', obj('5', 'old'));
+    view.wrote(obj('7', 'new'));
+    expect(view.get('ns/a')?.status).toBe('new');
+    cache.set('ns/a', obj('7', 'new'));
+    expect(view.get('ns/a')?.metadata.resourceVersion).toBe('7');
+  });
+
+  it('prefers the cache once it holds a newer version than the write (someone else changed it)', () => {
+    const { cache, view } = setup(true);
+    cache.set('ns/a', obj('5', 'old'));
+    view.wrote(obj('7', 'ours'));
+    cache.set('ns/a', obj('9', 'theirs'));
+    expect(view.get('ns/a')?.status).toBe('theirs');
+    // The memo is dropped: an older cache entry later cannot bring it back.
+    cache.set('ns/a', obj('6', 'older'));
+    expect(view.get('ns/a')?.status).toBe('older');
+  });
+
+  it('prefers the cache when the object was deleted and created again (another uid)', () => {
+    const { cache, view } = setup(false);
+    view.wrote(obj('7', 'ours', 'u1'));
+    cache.set('ns/a', obj('3', 'recreated', 'u2'));
+    expect(view.get('ns/a')?.status).toBe('recreated');
+  });
+
+  it('a missing cache entry is a create not yet seen, or a deletion, as configured', () => {
+    const secrets = setup(false);
+    secrets.view.wrote(obj('7', 'created'));
+    expect(secrets.view.get('ns/a')?.status).toBe('created');
+
+    const connections = setup(true);
+    connections.cache.set('ns/a', obj('5'));
+    connections.view.wrote(obj('7', 'patched'));
+    connections.cache.delete('ns/a');
+    expect(connections.view.get('ns/a')).toBeUndefined();
+  });
+
+  it('forgets a written copy after ten seconds, so a lost watch event cannot pin it', async () => {
+    const { cache, clock, view } = setup(false);
+    cache.set('ns/a', obj('5', 'old'));
+    view.wrote(obj('7', 'new'));
+    await clock.advance(9_999);
+    expect(view.get('ns/a')?.status).toBe('new');
+    await clock.advance(1);
+    expect(view.get('ns/a')?.status).toBe('old');
+  });
+
+  it('compares numeric resourceVersions as numbers, not strings', () => {
+    const { cache, view } = setup(true);
+    cache.set('ns/a', obj('99', 'old'));
+    view.wrote(obj('100', 'new'));
+    expect(view.get('ns/a')?.status).toBe('new');
+  });
+});
