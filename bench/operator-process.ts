@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../tools/controlplane/controlplane.ts';
 import { startProcess, type ManagedProcess } from '../tools/controlplane/processes.ts';
+import type { BenchContext } from './context.ts';
 import { parseMetrics, type Sample } from './prom.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
@@ -41,6 +42,25 @@ export interface OperatorProcess {
   /** When the log first shows a line with this message (epoch ms), if it does. */
   logTime(message: string): Promise<number | undefined>;
   stop(): Promise<void>;
+}
+
+/** What every scenario starts the operator with: the run's settings, on one cluster. */
+export function operatorOptions(
+  context: BenchContext,
+  kubeconfigPath: string,
+  caFile: string,
+  flags: readonly string[] = [],
+): Omit<OperatorOptions, 'name'> {
+  return {
+    kubeconfigPath,
+    caFile,
+    workers: context.workers,
+    flags,
+    extraFlags: context.extraFlags,
+    nodeFlags: context.nodeFlags,
+    dir: context.dir,
+    cpuProfile: context.cpuProfile,
+  };
 }
 
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {

@@ -11,7 +11,12 @@ import { connectionName, createOAuthClient, tokenConnection, CLIENT_NAME } from 
 import type { FloorMessage, FloorOptions } from '../floor.ts';
 import { createNamespace, forEachConcurrent, paths, type BenchKube } from '../kube.ts';
 import { audienceOf, startOAuthServer, type BenchOAuthServer } from '../oauth.ts';
-import { startOperator, type OperatorOptions, type OperatorProcess } from '../operator-process.ts';
+import {
+  operatorOptions,
+  startOperator,
+  type OperatorOptions,
+  type OperatorProcess,
+} from '../operator-process.ts';
 import { sum } from '../prom.ts';
 import { cost, snapshot, type PhaseCost } from '../snapshot.ts';
 import { percentile, sleep } from '../stats.ts';
@@ -103,6 +108,25 @@ function readyTimes(start: number, applied: number, createdAt: Map<string, numbe
     perSecond: Math.round((createdAt.size / totalMs) * 1000 * 10) / 10,
     curve: cumulativeCurve(start, tracker.readyAt.values()),
   };
+}
+
+/** Applies N token connections, each with its own audience, and times them until all are Ready. */
+async function applyBurst(
+  context: BenchContext,
+  kube: BenchKube,
+  n: number,
+  tracker: ReadyTracker,
+): Promise<ReadyTimes> {
+  const objects = Array.from({ length: n }, (_, i) => ({
+    name: connectionName(i),
+    object: tokenConnection(connectionName(i), audienceOf(i)),
+  }));
+  const start = Date.now();
+  const createdAt = await applyAll(kube, NAMESPACE, objects, context.applyConcurrency);
+  const applied = Date.now();
+  await tracker.waitForReady(n, readyTimeout(n));
+  await tracker.stop();
+  return readyTimes(start, applied, createdAt, tracker);
 }
 
 function readyTimeout(n: number): number {
@@ -200,33 +224,20 @@ export async function runBurst(
     await oauth.setLatency(latencyMs);
     await createNamespace(kube, NAMESPACE);
     await createOAuthClient(kube, NAMESPACE, oauth.issuer);
-    const operatorOptions = {
-      kubeconfigPath: cluster.controlPlane.kubeconfigPath,
-      caFile: oauth.caFile,
-      workers: context.workers,
-      extraFlags: context.extraFlags,
-      nodeFlags: context.nodeFlags,
-      flags: budget === 'lifted' ? context.budgetFlags : [],
-      dir: context.dir,
-      cpuProfile: context.cpuProfile,
-    };
-    const operator = await startOperator({ ...operatorOptions, name: label });
+    const options = operatorOptions(
+      context,
+      cluster.controlPlane.kubeconfigPath,
+      oauth.caFile,
+      budget === 'lifted' ? context.budgetFlags : [],
+    );
+    const operator = await startOperator({ ...options, name: label });
     try {
       const startupMs = (await operator.waitReady()) - operator.spawnedAt;
       const emptyStartup = await milestones(operator);
       await waitOAuthClientReady(kube, NAMESPACE);
       const tracker = await trackReady(kube, NAMESPACE);
       const before = await snapshot(cluster, oauth, operator);
-      const objects = Array.from({ length: n }, (_, i) => ({
-        name: connectionName(i),
-        object: tokenConnection(connectionName(i), audienceOf(i)),
-      }));
-      const start = Date.now();
-      const createdAt = await applyAll(kube, NAMESPACE, objects, context.applyConcurrency);
-      const applied = Date.now();
-      await tracker.waitForReady(n, readyTimeout(n));
-      const times = readyTimes(start, applied, createdAt, tracker);
-      await tracker.stop();
+      const times = await applyBurst(context, kube, n, tracker);
       // Events are sent without waiting for them: let the last ones land before counting.
       await sleep(2000);
       const after = await snapshot(cluster, oauth, operator);
@@ -246,7 +257,7 @@ export async function runBurst(
         `  all Ready in ${times.totalMs} ms (apply ${times.applyMs} ms), p50 ${times.p50Ms} ms, p99 ${times.p99Ms} ms; ${result.cost.tokenRequests} token requests, ${result.cost.apiServerWritesTotal} writes`,
       );
       if (run.restart !== true) return { result, template };
-      const restart = await restartOperator(context, cluster, oauth, operator, operatorOptions, n);
+      const restart = await restartOperator(context, cluster, oauth, operator, options, n);
       return { result, template, restart };
     } finally {
       await operator.stop();
@@ -317,16 +328,7 @@ export async function runFloor(context: BenchContext, run: FloorRun): Promise<Fl
       });
       const tracker = await trackReady(kube, NAMESPACE);
       const before = await snapshot(cluster, undefined, undefined);
-      const objects = Array.from({ length: n }, (_, i) => ({
-        name: connectionName(i),
-        object: tokenConnection(connectionName(i), audienceOf(i)),
-      }));
-      const start = Date.now();
-      const createdAt = await applyAll(kube, NAMESPACE, objects, context.applyConcurrency);
-      const applied = Date.now();
-      await tracker.waitForReady(n, readyTimeout(n));
-      const times = readyTimes(start, applied, createdAt, tracker);
-      await tracker.stop();
+      const times = await applyBurst(context, kube, n, tracker);
       const after = await snapshot(cluster, undefined, undefined);
       context.log(`  all Ready in ${times.totalMs} ms (apply ${times.applyMs} ms), p99 ${times.p99Ms} ms`);
       return { n, pinAgent, ...times, cost: cost(before, after) };

@@ -6,7 +6,7 @@ import { startCluster } from '../cluster.ts';
 import type { BenchContext } from '../context.ts';
 import { apiKeyConnection, apiKeySecret, connectionName, unrelatedSecret } from '../fixtures.ts';
 import { createNamespace, forEachConcurrent, paths } from '../kube.ts';
-import { startOperator, type OperatorProcess } from '../operator-process.ts';
+import { operatorOptions, startOperator, type OperatorProcess } from '../operator-process.ts';
 import { sum } from '../prom.ts';
 import { median, sleep } from '../stats.ts';
 import { trackReady } from '../watch.ts';
@@ -88,16 +88,7 @@ export async function runMemory(context: BenchContext, run: MemoryRun): Promise<
     await createNamespace(kube, NAMESPACE);
     await createNamespace(kube, UNRELATED_NAMESPACE);
     const start = (name: string) =>
-      startOperator({
-        kubeconfigPath: cluster.controlPlane.kubeconfigPath,
-        caFile: '',
-        workers: context.workers,
-        extraFlags: context.extraFlags,
-        nodeFlags: context.nodeFlags,
-        dir: context.dir,
-        name,
-        cpuProfile: context.cpuProfile,
-      });
+      startOperator({ ...operatorOptions(context, cluster.controlPlane.kubeconfigPath, ''), name });
     let operator = await start(`memory-${connections}`);
     let empty: MemorySample;
     let afterSetup: MemorySample;

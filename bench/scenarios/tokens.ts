@@ -7,8 +7,8 @@ import type { BenchContext } from '../context.ts';
 import { connectionName, createOAuthClient, tokenConnection } from '../fixtures.ts';
 import { createNamespace } from '../kube.ts';
 import { audienceOf, startOAuthServer } from '../oauth.ts';
-import { startOperator } from '../operator-process.ts';
-import { cost, snapshot, type PhaseCost } from '../snapshot.ts';
+import { operatorOptions, startOperator, type OperatorProcess } from '../operator-process.ts';
+import { cost, snapshot, type PhaseCost, type Snapshot } from '../snapshot.ts';
 import { round, sleep } from '../stats.ts';
 import { trackReady, watchTokens, type TokenWatcher } from '../watch.ts';
 import { applyAll, NAMESPACE } from './burst.ts';
@@ -89,13 +89,30 @@ export interface SteadyRun {
   lifetimes: number;
 }
 
-export async function runSteady(context: BenchContext, run: SteadyRun): Promise<SteadyResult> {
+/** What a token scenario measures with: its window's snapshots and the running parts. */
+interface MeasuredWindow {
+  before: Snapshot;
+  after: Snapshot;
+  operator: OperatorProcess;
+  tokens: TokenWatcher;
+  /** Token requests while the N connections were first made Ready. */
+  initialTokenRequests: number;
+}
+
+/**
+ * N token connections (connection i on `audience(i)`) made Ready on a fresh control plane, one token
+ * lifetime to settle into their renewal rhythm, then `lifetimes` lifetimes measured.
+ */
+async function measureTokenConnections<T>(
+  context: BenchContext,
+  run: SteadyRun & { name: string; audience: (index: number) => string },
+  measure: (window: MeasuredWindow) => Promise<T>,
+): Promise<T> {
   const { n, ttlSeconds, lifetimes } = run;
-  context.log(`steady state: N=${n}, ${ttlSeconds} s tokens, ${lifetimes} lifetimes`);
   const cluster = await startCluster(context);
   const { kube } = cluster;
   const oauth = await startOAuthServer({
-    audiences: Array.from({ length: n }, (_, i) => audienceOf(i)),
+    audiences: [...new Set(Array.from({ length: n }, (_, i) => run.audience(i)))],
     accessTokenTtlSeconds: ttlSeconds,
     dir: cluster.controlPlane.dir,
   });
@@ -103,55 +120,31 @@ export async function runSteady(context: BenchContext, run: SteadyRun): Promise<
     await createNamespace(kube, NAMESPACE);
     await createOAuthClient(kube, NAMESPACE, oauth.issuer);
     const operator = await startOperator({
-      kubeconfigPath: cluster.controlPlane.kubeconfigPath,
-      caFile: oauth.caFile,
-      workers: context.workers,
-      extraFlags: context.extraFlags,
-      nodeFlags: context.nodeFlags,
-      flags: context.budgetFlags,
-      dir: context.dir,
-      name: `steady-n${n}-ttl${ttlSeconds}`,
-      cpuProfile: context.cpuProfile,
+      ...operatorOptions(context, cluster.controlPlane.kubeconfigPath, oauth.caFile, context.budgetFlags),
+      name: run.name,
     });
     try {
       await operator.waitReady();
       const tracker = await trackReady(kube, NAMESPACE);
       const tokens = await watchTokens(kube, NAMESPACE);
-      const objects = Array.from({ length: n }, (_, i) => ({
-        name: connectionName(i),
-        object: tokenConnection(connectionName(i), audienceOf(i)),
-      }));
-      await applyAll(kube, NAMESPACE, objects, context.applyConcurrency);
-      await tracker.waitForReady(n, 120_000 + n * 100);
-      await tracker.stop();
-      // One lifetime for renewals to reach their steady rhythm, then the measured window.
-      await sleep(ttlSeconds * 1000);
-      const before = await snapshot(cluster, oauth, operator);
-      await sleep(lifetimes * ttlSeconds * 1000);
-      const after = await snapshot(cluster, oauth, operator);
-      const [samples, memory] = await Promise.all([operator.metrics(), operator.memory()]);
-      await tokens.stop();
-      const phase = cost(before, after);
-      const figures = renewalFigures(tokens, before.at, after.at);
-      const per = (value: number) => (figures.refreshes === 0 ? 0 : round(value / figures.refreshes, 2));
-      const result: SteadyResult = {
-        n,
-        ttlSeconds,
-        windowMs: after.at - before.at,
-        ...figures,
-        writesPerRefresh: per(phase.apiServerWritesTotal),
-        writesPerRefreshByResource: Object.fromEntries(
-          Object.entries(phase.apiServerWrites).map(([key, value]) => [key, per(value)]),
-        ),
-        tokenRequestsPerRefresh: per(phase.tokenRequests),
-        cost: phase,
-        rssBytes: memory.rss,
-        heapUsedBytes: samples.find((s) => s.name === 'coffre_nodejs_heap_size_used_bytes')?.value ?? 0,
-      };
-      context.log(
-        `  ${figures.refreshes} refreshes: ${result.writesPerRefresh} writes and ${result.tokenRequestsPerRefresh} token requests per refresh; min lead ${String(figures.minLeadMs)} ms; ${figures.expiredMoments} expired moments`,
-      );
-      return result;
+      try {
+        const initialBefore = await oauth.tokenRequests();
+        const objects = Array.from({ length: n }, (_, i) => ({
+          name: connectionName(i),
+          object: tokenConnection(connectionName(i), run.audience(i)),
+        }));
+        await applyAll(kube, NAMESPACE, objects, context.applyConcurrency);
+        await tracker.waitForReady(n, 120_000 + n * 100);
+        await tracker.stop();
+        const initialTokenRequests = (await oauth.tokenRequests()) - initialBefore;
+        await sleep(ttlSeconds * 1000);
+        const before = await snapshot(cluster, oauth, operator);
+        await sleep(lifetimes * ttlSeconds * 1000);
+        const after = await snapshot(cluster, oauth, operator);
+        return await measure({ before, after, operator, tokens, initialTokenRequests });
+      } finally {
+        await tokens.stop();
+      }
     } finally {
       await operator.stop();
     }
@@ -161,77 +154,63 @@ export async function runSteady(context: BenchContext, run: SteadyRun): Promise<
   }
 }
 
+export async function runSteady(context: BenchContext, run: SteadyRun): Promise<SteadyResult> {
+  const { n, ttlSeconds, lifetimes } = run;
+  context.log(`steady state: N=${n}, ${ttlSeconds} s tokens, ${lifetimes} lifetimes`);
+  const spec = { ...run, name: `steady-n${n}-ttl${ttlSeconds}`, audience: audienceOf };
+  return measureTokenConnections(context, spec, async ({ before, after, operator, tokens }) => {
+    const [samples, memory] = await Promise.all([operator.metrics(), operator.memory()]);
+    const phase = cost(before, after);
+    const figures = renewalFigures(tokens, before.at, after.at);
+    const per = (value: number) => (figures.refreshes === 0 ? 0 : round(value / figures.refreshes, 2));
+    const result: SteadyResult = {
+      n,
+      ttlSeconds,
+      windowMs: after.at - before.at,
+      ...figures,
+      writesPerRefresh: per(phase.apiServerWritesTotal),
+      writesPerRefreshByResource: Object.fromEntries(
+        Object.entries(phase.apiServerWrites).map(([key, value]) => [key, per(value)]),
+      ),
+      tokenRequestsPerRefresh: per(phase.tokenRequests),
+      cost: phase,
+      rssBytes: memory.rss,
+      heapUsedBytes: samples.find((s) => s.name === 'coffre_nodejs_heap_size_used_bytes')?.value ?? 0,
+    };
+    context.log(
+      `  ${figures.refreshes} refreshes: ${result.writesPerRefresh} writes and ${result.tokenRequestsPerRefresh} token requests per refresh; min lead ${String(figures.minLeadMs)} ms; ${figures.expiredMoments} expired moments`,
+    );
+    return result;
+  });
+}
+
 export async function runSharing(context: BenchContext, run: SteadyRun): Promise<SharingResult> {
   const { n, ttlSeconds, lifetimes } = run;
   context.log(
     `sharing: N=${n} on one OAuthClient and audience, ${ttlSeconds} s tokens, ${lifetimes} lifetimes`,
   );
-  const cluster = await startCluster(context);
-  const { kube } = cluster;
-  const audience = audienceOf(0);
-  const oauth = await startOAuthServer({
-    audiences: [audience],
-    accessTokenTtlSeconds: ttlSeconds,
-    dir: cluster.controlPlane.dir,
+  const spec = { ...run, name: `sharing-n${n}-ttl${ttlSeconds}`, audience: () => audienceOf(0) };
+  return measureTokenConnections(context, spec, ({ before, after, tokens, initialTokenRequests }) => {
+    const phase = cost(before, after);
+    const windowMs = after.at - before.at;
+    const measuredLifetimes = windowMs / (ttlSeconds * 1000);
+    const figures = renewalFigures(tokens, before.at, after.at);
+    const result: SharingResult = {
+      n,
+      ttlSeconds,
+      windowMs,
+      initialTokenRequests,
+      lifetimes: round(measuredLifetimes, 2),
+      tokenRequestsPerLifetime: round(phase.tokenRequests / measuredLifetimes, 2),
+      renewals: round(figures.refreshes / n, 2),
+      tokenRequestsPerRenewal:
+        figures.refreshes === 0 ? 0 : round((phase.tokenRequests * n) / figures.refreshes, 2),
+      expiredMoments: figures.expiredMoments,
+      cost: phase,
+    };
+    context.log(
+      `  ${initialTokenRequests} token request(s) for the first ${n} tokens; then ${result.tokenRequestsPerRenewal} per renewal, ${result.tokenRequestsPerLifetime} per lifetime`,
+    );
+    return Promise.resolve(result);
   });
-  try {
-    await createNamespace(kube, NAMESPACE);
-    await createOAuthClient(kube, NAMESPACE, oauth.issuer);
-    const operator = await startOperator({
-      kubeconfigPath: cluster.controlPlane.kubeconfigPath,
-      caFile: oauth.caFile,
-      workers: context.workers,
-      extraFlags: context.extraFlags,
-      nodeFlags: context.nodeFlags,
-      flags: context.budgetFlags,
-      dir: context.dir,
-      name: `sharing-n${n}-ttl${ttlSeconds}`,
-      cpuProfile: context.cpuProfile,
-    });
-    try {
-      await operator.waitReady();
-      const tracker = await trackReady(kube, NAMESPACE);
-      const tokens = await watchTokens(kube, NAMESPACE);
-      const initialBefore = await oauth.tokenRequests();
-      const objects = Array.from({ length: n }, (_, i) => ({
-        name: connectionName(i),
-        object: tokenConnection(connectionName(i), audience),
-      }));
-      await applyAll(kube, NAMESPACE, objects, context.applyConcurrency);
-      await tracker.waitForReady(n, 120_000 + n * 100);
-      await tracker.stop();
-      const initialTokenRequests = (await oauth.tokenRequests()) - initialBefore;
-      await sleep(ttlSeconds * 1000);
-      const before = await snapshot(cluster, oauth, operator);
-      await sleep(lifetimes * ttlSeconds * 1000);
-      const after = await snapshot(cluster, oauth, operator);
-      await tokens.stop();
-      const phase = cost(before, after);
-      const windowMs = after.at - before.at;
-      const measuredLifetimes = windowMs / (ttlSeconds * 1000);
-      const figures = renewalFigures(tokens, before.at, after.at);
-      const result: SharingResult = {
-        n,
-        ttlSeconds,
-        windowMs,
-        initialTokenRequests,
-        lifetimes: round(measuredLifetimes, 2),
-        tokenRequestsPerLifetime: round(phase.tokenRequests / measuredLifetimes, 2),
-        renewals: round(figures.refreshes / n, 2),
-        tokenRequestsPerRenewal:
-          figures.refreshes === 0 ? 0 : round((phase.tokenRequests * n) / figures.refreshes, 2),
-        expiredMoments: figures.expiredMoments,
-        cost: phase,
-      };
-      context.log(
-        `  ${initialTokenRequests} token request(s) for the first ${n} tokens; then ${result.tokenRequestsPerRenewal} per renewal, ${result.tokenRequestsPerLifetime} per lifetime`,
-      );
-      return result;
-    } finally {
-      await operator.stop();
-    }
-  } finally {
-    await oauth.stop();
-    await cluster.stop();
-  }
 }
