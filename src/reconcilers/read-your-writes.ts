@@ -38,6 +38,7 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
   readonly #clock: Clock;
   readonly #options: ReadYourWritesOptions;
   readonly #memo = new Map<string, { object: T; at: number }>();
+  #swept = 0;
 
   constructor(cache: Pick<Store<T>, 'get'>, clock: Clock, options: ReadYourWritesOptions) {
     this.#cache = cache;
@@ -62,7 +63,18 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
   }
 
   wrote(object: T): void {
+    const now = this.#clock.now();
+    // Copies of objects nobody reads again (a deleted connection's Secret) go once they are stale.
+    if (now - this.#swept >= MEMO_TTL_MS) {
+      this.#swept = now;
+      for (const [key, memo] of this.#memo) if (now - memo.at >= MEMO_TTL_MS) this.#memo.delete(key);
+    }
     const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-    this.#memo.set(key, { object, at: this.#clock.now() });
+    this.#memo.set(key, { object, at: now });
+  }
+
+  /** How many written copies are held (for tests). */
+  get size(): number {
+    return this.#memo.size;
   }
 }

@@ -82,4 +82,13 @@ describe('ReadYourWrites', () => {
     view.wrote(obj('100', 'new'));
     expect(view.get('ns/a')?.status).toBe('new');
   });
+
+  it('drops stale copies of objects that are never read again', async () => {
+    const { clock, view } = setup(false);
+    view.wrote({ ...obj('7'), metadata: { ...obj('7').metadata, name: 'gone' } });
+    await clock.advance(10_000);
+    view.wrote(obj('8'));
+    expect(view.size).toBe(1);
+    expect(view.get('ns/a')?.metadata.resourceVersion).toBe('8');
+  });
 });
