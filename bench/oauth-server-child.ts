@@ -1,6 +1,7 @@
 // The local OAuth server (tools/local-oauth-server.ts) in a child process of the bench, like a real
 // token endpoint in its own process: its CPU does not delay the bench's timing of watch events. It is
-// driven over the IPC channel (see oauth.ts): count token requests, set a latency, stop.
+// driven over the IPC channel (see oauth.ts): its options first (thousands of audiences do not fit in
+// an argument: E2BIG), then count token requests, set a latency, stop.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalOAuthServer, type LocalResourceServer } from '../tools/local-oauth-server.ts';
@@ -16,6 +17,12 @@ export interface OAuthChildOptions {
   dir: string;
 }
 
+/** The first message the child receives. */
+export interface OAuthChildSetup {
+  kind: 'options';
+  options: OAuthChildOptions;
+}
+
 export type OAuthChildRequest =
   | { id: number; kind: 'tokenRequests' }
   | { id: number; kind: 'latency'; ms: number }
@@ -28,7 +35,11 @@ const send = (message: OAuthChildMessage) => {
   process.send?.(message);
 };
 
-const options = JSON.parse(process.argv[2] ?? '{}') as OAuthChildOptions;
+const options = await new Promise<OAuthChildOptions>((resolve) => {
+  process.once('message', (setup: OAuthChildSetup) => {
+    resolve(setup.options);
+  });
+});
 const resourceServers: Record<string, LocalResourceServer> = {};
 for (const audience of options.audiences) resourceServers[audience] = { scope: options.scope };
 const server = await startLocalOAuthServer({

@@ -1,7 +1,12 @@
 // The bench's handle on its local OAuth server child (oauth-server-child.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { OAuthChildMessage, OAuthChildOptions, OAuthChildRequest } from './oauth-server-child.ts';
+import type {
+  OAuthChildMessage,
+  OAuthChildOptions,
+  OAuthChildRequest,
+  OAuthChildSetup,
+} from './oauth-server-child.ts';
 
 export const CLIENT_ID = 'bench-m2m';
 export const CLIENT_SECRET = 'bench-m2m-secret-0123456789abcdef';
@@ -32,9 +37,8 @@ export async function startOAuthServer(
     scope: SCOPE,
     ...options,
   };
-  const child: ChildProcess = fork(join(import.meta.dirname, 'oauth-server-child.ts'), [
-    JSON.stringify(childOptions),
-  ]);
+  const child: ChildProcess = fork(join(import.meta.dirname, 'oauth-server-child.ts'));
+  child.send({ kind: 'options', options: childOptions } satisfies OAuthChildSetup);
   const pending = new Map<number, (value: number) => void>();
   let nextId = 1;
   const started = await new Promise<{ issuer: string; caFile: string }>((resolve, reject) => {
