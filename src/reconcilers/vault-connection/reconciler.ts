@@ -722,7 +722,8 @@ class ConnectionRun {
       ...(refreshAt === undefined ? {} : { nextRefreshAt: refreshAt }),
       now: this.#now,
     });
-    if (!sameStatus(status, this.#connection.status)) {
+    const statusChanged = !sameStatus(status, this.#connection.status);
+    if (statusChanged) {
       this.#context.signal.throwIfAborted();
       const patched = await this.#deps.port.patchStatus(
         VAULT_CONNECTIONS,
@@ -753,7 +754,7 @@ class ConnectionRun {
       reason: ready?.reason ?? '',
     });
     // One line per reconcile: info when something changed, debug for a no-op.
-    const changed = this.#wrote || !sameStatus(status, this.#connection.status);
+    const changed = this.#wrote || statusChanged;
     this.#context.logger[changed ? 'info' : 'debug'](
       {
         type: this.#connection.spec.type,
