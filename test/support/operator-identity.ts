@@ -15,6 +15,7 @@ import {
   renderChart,
   type KubeManifest,
 } from './chart.ts';
+import { kubeconfigYaml } from '../../tools/controlplane/controlplane.ts';
 import { createApplier } from './server-side-apply.ts';
 
 export interface OperatorIdentity {
@@ -68,7 +69,7 @@ export async function installOperatorIdentity(
     options.expirationSeconds ?? 86_400,
   );
   const kubeconfigPath = join(options.dir, `kubeconfig-sa-${RELEASE_NAMESPACE}-${serviceAccount}`);
-  await writeFile(kubeconfigPath, tokenKubeconfig(options.server, options.caFile, serviceAccount, token), {
+  await writeFile(kubeconfigPath, kubeconfigYaml(options.server, options.caFile, serviceAccount, { token }), {
     mode: 0o600,
   });
   const identity: OperatorIdentity = {
@@ -134,25 +135,4 @@ async function waitUntilAuthorized(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function tokenKubeconfig(server: string, caFile: string, user: string, token: string): string {
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: coffre-local
-  cluster:
-    server: ${server}
-    certificate-authority: ${caFile}
-users:
-- name: ${user}
-  user:
-    token: ${token}
-contexts:
-- name: coffre-local
-  context:
-    cluster: coffre-local
-    user: ${user}
-current-context: coffre-local
-`;
 }

@@ -87,7 +87,7 @@ export async function userKubeconfig(
     usage: 'client',
   });
   const path = join(info.dir, `kubeconfig-${safe}`);
-  await writeFile(path, kubeconfigYaml(info.server, info.caFile, safe, pair.certFile, pair.keyFile), {
+  await writeFile(path, kubeconfigYaml(info.server, info.caFile, safe, pair), {
     mode: 0o600,
   });
   return path;
@@ -166,13 +166,17 @@ async function waitFor(
   }
 }
 
-function kubeconfigYaml(
+/** A kubeconfig for one user of a local control plane: a client certificate or a bearer token. */
+export function kubeconfigYaml(
   server: string,
   caFile: string,
   user: string,
-  certFile: string,
-  keyFile: string,
+  credentials: { certFile: string; keyFile: string } | { token: string },
 ): string {
+  const userLines =
+    'token' in credentials
+      ? `    token: ${credentials.token}`
+      : `    client-certificate: ${credentials.certFile}\n    client-key: ${credentials.keyFile}`;
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -183,8 +187,7 @@ clusters:
 users:
 - name: ${user}
   user:
-    client-certificate: ${certFile}
-    client-key: ${keyFile}
+${userLines}
 contexts:
 - name: coffre-local
   context:
@@ -298,13 +301,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     progress(`kube-apiserver ${version.gitVersion} ready`);
 
     const kubeconfigPath = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfigPath,
-      kubeconfigYaml(server, ca.certFile, 'coffre-admin', admin.certFile, admin.keyFile),
-      {
-        mode: 0o600,
-      },
-    );
+    await writeFile(kubeconfigPath, kubeconfigYaml(server, ca.certFile, 'coffre-admin', admin), {
+      mode: 0o600,
+    });
 
     await options.beforeControllerManager?.(kubeconfigPath);
 
