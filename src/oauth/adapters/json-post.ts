@@ -4,6 +4,8 @@
 import type { Clock } from '../../clock.ts';
 import { OAuthError } from '../errors.ts';
 import type { GuardedFetch } from '../guarded-fetch.ts';
+import type { SecretValue } from '../../secrets/secret-value.ts';
+import type { TokenRequest } from '../types.ts';
 
 export interface AdapterContext {
   fetch: GuardedFetch;
@@ -74,4 +76,13 @@ const TOKEN_TYPES = new Map([
 export function tokenTypeOf(body: Record<string, unknown>): string {
   const value = body.token_type;
   return (typeof value === 'string' ? TOKEN_TYPES.get(value.toLowerCase()) : undefined) ?? 'Bearer';
+}
+
+/** The client secret a vendor adapter sends: it has no private_key_jwt, so a missing one is a configuration error. */
+export function requiredClientSecret(client: TokenRequest['client'], message: string): SecretValue {
+  const clientSecret = client.clientSecret;
+  if (client.authMethod === 'private_key_jwt' || clientSecret === undefined || clientSecret.isBlank) {
+    throw new OAuthError('invalid_configuration', message);
+  }
+  return clientSecret;
 }

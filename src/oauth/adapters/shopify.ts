@@ -13,6 +13,7 @@ import {
   stringField,
   tokenTypeOf,
   type AdapterContext,
+  requiredClientSecret,
 } from './json-post.ts';
 
 /** `tokenEndpoint` if set, else `https://{issuer host}/admin/oauth/access_token`. */
@@ -31,10 +32,7 @@ export async function requestShopifyToken(context: AdapterContext, request: Toke
       'Shopify tokens are obtained with the client_credentials grant only',
     );
   }
-  const clientSecret = client.clientSecret;
-  if (client.authMethod === 'private_key_jwt' || clientSecret === undefined || clientSecret.isBlank) {
-    throw new OAuthError('invalid_configuration', 'Shopify needs clientId and clientSecret');
-  }
+  const clientSecret = requiredClientSecret(client, 'Shopify needs clientId and clientSecret');
   const endpoint = shopifyTokenEndpoint(request);
 
   const issuedAt = context.clock.now();

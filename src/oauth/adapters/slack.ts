@@ -15,6 +15,7 @@ import {
   stringField,
   tokenTypeOf,
   type AdapterContext,
+  requiredClientSecret,
 } from './json-post.ts';
 
 export const SLACK_TOKEN_ENDPOINT = 'https://slack.com/api/oauth.v2.access';
@@ -31,13 +32,10 @@ export async function requestSlackToken(context: AdapterContext, request: TokenR
       'Slack tokens are refreshed with the refresh_token grant only',
     );
   }
-  const clientSecret = client.clientSecret;
-  if (client.authMethod === 'private_key_jwt' || clientSecret === undefined || clientSecret.isBlank) {
-    throw new OAuthError(
-      'invalid_configuration',
-      'Slack needs clientSecret with client_secret_post or client_secret_basic',
-    );
-  }
+  const clientSecret = requiredClientSecret(
+    client,
+    'Slack needs clientSecret with client_secret_post or client_secret_basic',
+  );
   const endpoint = slackTokenEndpoint(request);
   const errorContext = (): ErrorContext => ({
     phase: 'token request',
