@@ -1,4 +1,5 @@
 // Every generated file, by path. Pure; used by scripts/generate.ts (writes) and by the freshness test.
+import { admissionPolicyFiles } from './admission-policy.ts';
 import { apiDocsFiles } from './api-docs.ts';
 import { configurationDocsFiles } from './configuration-docs.ts';
 import { crdFiles } from './crds.ts';
@@ -19,5 +20,6 @@ export function generatedFiles(): Map<string, string> {
     ...jsonSchemaFiles(),
     ...apiDocsFiles(),
     ...configurationDocsFiles(),
+    ...admissionPolicyFiles(),
   ]);
 }

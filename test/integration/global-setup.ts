@@ -12,6 +12,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
 import { createKubeHttp } from '../../src/controller/kube-http.ts';
 import { ensureHelm } from '../../tools/controlplane/assets.ts';
+import { installAdmissionPolicy } from '../support/admission.ts';
+import { renderChart } from '../support/chart.ts';
 import {
   loadKubeConfig,
   startControlPlane,
@@ -66,6 +68,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       server,
       caFile,
     });
+    // As the chart installs it: every suite meets the reference authorization policy.
+    await installAdmissionPolicy(loadKubeConfig(controlPlane), await renderChart(await helm));
     console.log(
       `[controlplane] Kubernetes ${version.gitVersion} (${version.goVersion}) at ${server}, operator as ${identity.username}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );

@@ -2,6 +2,7 @@
 // from which crds/, schemas/ and docs/api.md are generated.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { OAuthClientSpecSchema, OAuthClientStatusSchema } from './oauth-client.ts';
+import { API_VERSION } from './group.ts';
 import { VALIDATIONS, type ValidationRule } from './schema-kit.ts';
 import {
   DEFAULT_TARGET_SUFFIX,
@@ -9,9 +10,7 @@ import {
   VaultConnectionStatusSchema,
 } from './vault-connection.ts';
 
-export const GROUP = 'coffre.dev';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
+export { API_VERSION, GROUP, VERSION } from './group.ts';
 
 export interface PrinterColumn {
   name: string;
@@ -94,6 +93,19 @@ export const VaultConnectionSchema = objectSchema(
       check: (self: { metadata?: { name?: string }; spec?: { target?: { name?: string } } }) =>
         self.spec?.target?.name !== undefined ||
         (self.metadata?.name ?? '').length <= 253 - DEFAULT_TARGET_SUFFIX.length,
+    },
+    {
+      rule: `!has(self.spec.credentialsRef) || (has(self.spec.target) && has(self.spec.target.name)) || self.spec.credentialsRef.name != self.metadata.name + '${DEFAULT_TARGET_SUFFIX}'`,
+      message: `the default target Secret <name>${DEFAULT_TARGET_SUFFIX} is the credentials Secret: set spec.target.name or rename the credentials Secret`,
+      fieldPath: '.spec.credentialsRef.name',
+      reason: 'FieldValueForbidden',
+      check: (self: {
+        metadata?: { name?: string };
+        spec?: { credentialsRef?: { name?: string }; target?: { name?: string } };
+      }) =>
+        self.spec?.credentialsRef === undefined ||
+        self.spec.target?.name !== undefined ||
+        self.spec.credentialsRef.name !== `${self.metadata?.name ?? ''}${DEFAULT_TARGET_SUFFIX}`,
     },
   ],
 );

@@ -4,7 +4,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Conditions } from './conditions.ts';
 import { ConnectionTypes, type ConnectionType } from './connection-types.ts';
-import { LocalReferenceSchema } from './references.ts';
+import {
+  OAUTH_CLIENT_ACCESS,
+  REFERENCE,
+  SECRET_ACCESS,
+  WORKLOAD_RESTART_ACCESS,
+  localReference,
+} from './references.ts';
 import {
   DNS_LABEL_PATTERN,
   DNS_SUBDOMAIN_PATTERN,
@@ -27,6 +33,8 @@ export type RolloutKind = (typeof RolloutKinds)[number];
 
 /** Suffix of the default target Secret name: `<connection name>-token`. */
 export const DEFAULT_TARGET_SUFFIX = '-token';
+/** Suffix of a connection's state Secret (rotated refresh tokens): `<connection name>-coffre-state`. */
+export const STATE_SECRET_SUFFIX = '-coffre-state';
 
 const audience = Type.String({
   minLength: 1,
@@ -142,25 +150,65 @@ const RefreshSchema = Type.Object(
   },
 );
 
+/**
+ * Secret types a target may have. Never `kubernetes.io/service-account-token`: the token controller
+ * would write a service-account token into a Secret coffre owns, and a connection would then export it.
+ */
+export const TargetSecretTypes = [
+  'Opaque',
+  'kubernetes.io/basic-auth',
+  'kubernetes.io/dockerconfigjson',
+  'kubernetes.io/tls',
+] as const;
+
+/**
+ * Label and annotation prefixes a template may not set: the Kubernetes domains (whose keys drive
+ * controllers, e.g. `kubernetes.io/service-account.name`) and coffre's own keys (whose values coffre
+ * trusts). Subdomains count: `app.kubernetes.io/managed-by` is reserved too.
+ */
+export const ReservedKeyDomains = ['kubernetes.io', 'k8s.io', 'coffre.dev'] as const;
+
+/** Whether a label or annotation key is in a reserved domain (the JS twin of the CEL rule below). */
+export function isReservedKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0) return false;
+  const domain = key.slice(0, slash);
+  return ReservedKeyDomains.some((reserved) => domain === reserved || domain.endsWith(`.${reserved}`));
+}
+
+const reservedKeyRule: ValidationRule = {
+  rule: `self.all(k, !k.contains('/') || !(${ReservedKeyDomains.map(
+    (d) => `k.split('/')[0] == '${d}' || k.split('/')[0].endsWith('.${d}')`,
+  ).join(' || ')}))`,
+  message: `keys in the ${ReservedKeyDomains.join(', ')} domains (and their subdomains) are reserved`,
+  reason: 'FieldValueForbidden',
+  check: (self: Record<string, string>) => !Object.keys(self).some(isReservedKey),
+};
+
+const templateMetadata = (what: string) =>
+  StringMap({
+    description: `Extra ${what} for the target Secret. Keys in the ${ReservedKeyDomains.map((d) => `\`${d}/\``).join(', ')} domains (and subdomains) are refused.`,
+    maxProperties: 64,
+    [VALIDATIONS]: [reservedKeyRule],
+  });
+
 const TargetSchema = Type.Object(
   {
     name: Type.Optional(
       ObjectName(
-        `Name of the Secret coffre writes. Defaults to \`<connection name>${DEFAULT_TARGET_SUFFIX}\`.`,
+        `Name of the Secret coffre writes. Defaults to \`<connection name>${DEFAULT_TARGET_SUFFIX}\`. May not end in \`${STATE_SECRET_SUFFIX}\` (coffre's state Secrets) nor be the connection's credentials Secret.`,
       ),
     ),
     template: Type.Optional(
       Type.Object(
         {
           type: Type.Optional(
-            Type.String({
-              minLength: 1,
-              maxLength: 253,
+            StringEnum(TargetSecretTypes, {
               description: 'Type of the target Secret. Defaults to `Opaque`.',
             }),
           ),
-          labels: Type.Optional(StringMap({ description: 'Extra labels for the target Secret.' })),
-          annotations: Type.Optional(StringMap({ description: 'Extra annotations for the target Secret.' })),
+          labels: Type.Optional(templateMetadata('labels')),
+          annotations: Type.Optional(templateMetadata('annotations')),
           data: Type.Optional(
             StringMap({
               description:
@@ -173,7 +221,19 @@ const TargetSchema = Type.Object(
       ),
     ),
   },
-  { ...strictObject, description: 'The Secret that consumers mount.' },
+  {
+    ...strictObject,
+    description: 'The Secret that consumers mount.',
+    [VALIDATIONS]: [
+      {
+        rule: `!has(self.name) || !self.name.endsWith('${STATE_SECRET_SUFFIX}')`,
+        message: `target.name may not end in ${STATE_SECRET_SUFFIX}: that suffix names coffre's state Secrets`,
+        fieldPath: '.name',
+        reason: 'FieldValueForbidden',
+        check: (self: { name?: string }) => !(self.name ?? '').endsWith(STATE_SECRET_SUFFIX),
+      },
+    ],
+  },
 );
 
 const RolloutTargetSchema = Type.Object(
@@ -181,7 +241,12 @@ const RolloutTargetSchema = Type.Object(
     kind: StringEnum(RolloutKinds, { description: 'Kind of the workload.' }),
     name: ObjectName('Name of the workload in the same namespace.'),
   },
-  { ...strictObject, description: 'A workload restarted when the published data changes.' },
+  {
+    ...strictObject,
+    description:
+      'A workload restarted when the published data changes. Whoever adds it must be allowed to `patch` that workload (admission policy).',
+    [REFERENCE]: WORKLOAD_RESTART_ACCESS,
+  },
 );
 
 /** Per-type settings blocks; the CEL rules below tie each block to its type. */
@@ -233,6 +298,17 @@ const specRules: ValidationRule[] = [
       (self.type === 'oauth2' && self.oauth2?.grant === 'refresh_token'),
   },
   {
+    rule: '!has(self.credentialsRef) || !has(self.target) || !has(self.target.name) || self.target.name != self.credentialsRef.name',
+    message: 'target.name may not be the credentials Secret: coffre writes the target, never its input',
+    fieldPath: '.target.name',
+    reason: 'FieldValueForbidden',
+    check: (self: SpecShape) =>
+      self.credentialsRef === undefined ||
+      (self as { target?: { name?: string } }).target?.name === undefined ||
+      (self as { target?: { name?: string } }).target?.name !==
+        (self.credentialsRef as { name?: string }).name,
+  },
+  {
     rule: `!has(self.oauthClientRef) || self.type in [${OAUTH_CLIENT_TYPES.map((t) => `'${t}'`).join(', ')}]`,
     message: `oauthClientRef is only allowed for types ${OAUTH_CLIENT_TYPES.join(' and ')}`,
     fieldPath: '.oauthClientRef',
@@ -248,18 +324,16 @@ export const VaultConnectionSpecSchema = Type.Object(
       description: 'The kind of service; decides the keys read and written.',
     }),
     credentialsRef: Type.Optional(
-      Type.Unsafe<{ name: string; namespace?: string }>({
-        ...LocalReferenceSchema,
-        description:
-          'Secret in the same namespace holding the credentials (keys per type in the API reference). Absent, missing or incomplete: the connection is Empty.',
-      }),
+      localReference(
+        SECRET_ACCESS,
+        'Secret in the same namespace holding the credentials (keys per type in the API reference). Absent, missing or incomplete: the connection is Empty. Whoever sets it must be allowed to `get` that Secret (admission policy).',
+      ),
     ),
     oauthClientRef: Type.Optional(
-      Type.Unsafe<{ name: string; namespace?: string }>({
-        ...LocalReferenceSchema,
-        description:
-          'For auth0 and oauth2: a shared OAuthClient in the same namespace instead of credentialsRef.',
-      }),
+      localReference(
+        OAUTH_CLIENT_ACCESS,
+        'For auth0 and oauth2: a shared OAuthClient in the same namespace instead of credentialsRef. Whoever sets it must be allowed to `use` that OAuthClient (admission policy; coffre-edit carries the verb).',
+      ),
     ),
     auth0: Type.Optional(settingsBlocks.auth0.schema as typeof Auth0SettingsSchema),
     oauth2: Type.Optional(settingsBlocks.oauth2.schema as typeof OAuth2SettingsSchema),

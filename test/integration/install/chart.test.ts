@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { REFERENCE_POLICY_NAME, referencePolicy } from '../../../scripts/generate/admission-policy.ts';
 import {
   lintChart,
   parseManifests,
@@ -114,8 +115,27 @@ describe('the Helm chart', () => {
       'RoleBinding/coffre-leader-election',
       'Service/coffre-metrics',
       'ServiceAccount/coffre',
+      'ValidatingAdmissionPolicy/references.coffre.dev',
+      'ValidatingAdmissionPolicyBinding/references.coffre.dev',
     ]);
     expect(await dryRunProblems(objects)).toEqual([]);
+  });
+
+  it('ships the reference admission policy as generated, with a binding that denies by default', async () => {
+    const objects = await renderChart(helmPath());
+    const policy = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy');
+    const binding = objects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+    expect(policy?.['spec']).toEqual((referencePolicy() as { spec: unknown }).spec);
+    expect(binding?.['spec']).toEqual({ policyName: REFERENCE_POLICY_NAME, validationActions: ['Deny'] });
+    const tryOut = await renderChart(helmPath(), {
+      values: { admissionPolicy: { validationActions: ['Warn', 'Audit'] } },
+    });
+    expect(tryOut.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')?.['spec']).toEqual({
+      policyName: REFERENCE_POLICY_NAME,
+      validationActions: ['Warn', 'Audit'],
+    });
+    const off = await renderChart(helmPath(), { values: { admissionPolicy: { enabled: false } } });
+    expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 
   it('renders production values into objects the API server accepts without a warning (dry-run)', async () => {
@@ -141,6 +161,8 @@ describe('the Helm chart', () => {
         'Service/coffre-metrics',
         'ServiceAccount/coffre',
         'ServiceMonitor/coffre',
+        'ValidatingAdmissionPolicy/references.coffre.dev',
+        'ValidatingAdmissionPolicyBinding/references.coffre.dev',
       ].sort(),
     );
     expect(
@@ -167,6 +189,11 @@ describe('the Helm chart', () => {
   it.each([
     ['an image tag as digest', { image: { digest: 'latest' } }, '/image/digest'],
     ['zero replicas', { replicaCount: 0 }, '/replicaCount'],
+    [
+      'an unknown admission validation action',
+      { admissionPolicy: { validationActions: ['Block'] } },
+      '/admissionPolicy/validationActions/0',
+    ],
     [
       'an allowlist entry without a prefix length',
       { operator: { allowedCIDRs: ['10.0.0.1'] } },
