@@ -73,3 +73,29 @@ export function unrelatedSecret(name: string): object {
     data: { 'config.json': Buffer.from('x'.repeat(768)).toString('base64') },
   };
 }
+
+/**
+ * A tenant's Secret dressed up as coffre's: the managed-by label coffre's own Secrets carry, a controller
+ * owner reference to a VaultConnection uid that does not exist, and `bytes` of data. coffre must keep
+ * none of that data in memory.
+ */
+export function impostorSecret(name: string, bytes: number): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      labels: { 'app.kubernetes.io/managed-by': 'coffre', 'coffre.dev/connection': name },
+      ownerReferences: [
+        {
+          apiVersion: 'coffre.dev/v1alpha1',
+          kind: 'VaultConnection',
+          name,
+          uid: `00000000-0000-4000-8000-${String(name.length).padStart(12, '0')}`,
+          controller: true,
+        },
+      ],
+    },
+    data: { blob: Buffer.alloc(bytes, 0x61).toString('base64') },
+  };
+}

@@ -44,6 +44,8 @@ const options = {
   'sharing-lifetimes': { type: 'string', default: '4' },
   memory: { type: 'string', default: '10000' },
   unrelated: { type: 'string', default: '20000' },
+  impostors: { type: 'string', default: '600' },
+  'impostor-bytes': { type: 'string', default: '1048576' },
   restart: { type: 'string', default: '1000' },
   full: { type: 'boolean', default: false },
   'cpu-prof': { type: 'boolean', default: false },
@@ -66,6 +68,7 @@ const HELP = `npm run bench -- [flags]
   --steady=N --steady-ttl=S --steady-lifetimes=K      (default 200, 6 s, 8)
   --sharing=N --sharing-ttl=S --sharing-lifetimes=K   (default 200, 9 s, 4)
   --memory=N --unrelated=M    connections, then unrelated Secrets (default 10000, 20000)
+  --impostors=K --impostor-bytes=B  then a tenant's Secrets labelled as coffre's (default 600 of 1 MiB)
   --restart=N                 Ready connections at the restart (default 1000)
   --full                      issue 10's sizes: bursts of 100, 1000 and 5000, each also with latency
   --cpu-prof                  write V8 CPU profiles of the operator into the work directory
@@ -164,7 +167,12 @@ const sharing = scenarios.has('sharing')
     })
   : undefined;
 const memory = scenarios.has('memory')
-  ? await runMemory(context, { connections: int(values.memory), unrelatedSecrets: int(values.unrelated) })
+  ? await runMemory(context, {
+      connections: int(values.memory),
+      unrelatedSecrets: int(values.unrelated),
+      impostorSecrets: int(values.impostors),
+      impostorBytes: int(values['impostor-bytes']),
+    })
   : undefined;
 
 async function machine(): Promise<Machine> {

@@ -99,6 +99,12 @@ export function judge(results: Omit<BenchResults, 'targets'>): Target[] {
         value: `${(memory.unrelatedGrowth * 100).toFixed(1)}%`,
         met: memory.unrelatedGrowth <= 0.1,
       },
+      {
+        name: `memory: RSS growth with ${memory.impostorSecrets} impostor Secrets of ${mb(memory.impostorBytes)} (managed-by=coffre, unknown owner)`,
+        target: '<= 10%',
+        value: `${(memory.impostorGrowth * 100).toFixed(1)}%`,
+        met: memory.impostorGrowth <= 0.1,
+      },
     );
   }
   if (restart !== undefined) {
@@ -282,7 +288,7 @@ export function formatReport(results: BenchResults): string {
       mb(s.externalBytes),
     ];
     out.push(
-      `5. Memory: ${memory.connections} apiKey connections (own credentials Secret each), then ${memory.unrelatedSecrets} unrelated Secrets`,
+      `5. Memory: ${memory.connections} apiKey connections (own credentials Secret each), then ${memory.unrelatedSecrets} unrelated Secrets, then ${memory.impostorSecrets} impostor Secrets`,
       table(
         ['operator', 'RSS', 'heap used', 'heap total', 'external'],
         [
@@ -293,6 +299,10 @@ export function formatReport(results: BenchResults): string {
           ),
           row(`restarted with ${memory.connections}`, memory.restarted),
           row(`... + ${memory.unrelatedSecrets} unrelated Secrets`, memory.restartedWithUnrelated),
+          row(
+            `... + ${memory.impostorSecrets} impostors of ${mb(memory.impostorBytes)}`,
+            memory.restartedWithImpostors,
+          ),
         ],
       ),
       `setup (create and make Ready ${memory.connections}): ${seconds(memory.setupMs)}`,

@@ -1,10 +1,18 @@
 // Scenario 5, memory: the operator's resident memory and V8 heap with N static (apiKey) connections,
 // each with its own credentials Secret; then again after adding M Secrets coffre has nothing to do
-// with. Measured twice: in the process that created the N target Secrets (it carries whatever the
+// with, and then after a tenant adds K large Secrets labelled as coffre's own (managed-by=coffre, a
+// controller owner reference to a VaultConnection uid coffre does not know): none of their data may stay
+// in coffre's memory. Measured twice: in the process that created the N target Secrets (it carries whatever the
 // burst of writes left behind), and in a fresh process started on the same cluster (a restart).
 import { startCluster } from '../cluster.ts';
 import type { BenchContext } from '../context.ts';
-import { apiKeyConnection, apiKeySecret, connectionName, unrelatedSecret } from '../fixtures.ts';
+import {
+  apiKeyConnection,
+  apiKeySecret,
+  connectionName,
+  impostorSecret,
+  unrelatedSecret,
+} from '../fixtures.ts';
 import { createNamespace, forEachConcurrent, paths } from '../kube.ts';
 import { operatorOptions, startOperator, type OperatorProcess } from '../operator-process.ts';
 import { sum } from '../prom.ts';
@@ -35,9 +43,16 @@ export interface MemoryResult {
   restartedWithUnrelated: MemorySample;
   /** (restartedWithUnrelated − restarted) / restarted, RSS. */
   unrelatedGrowth: number;
+  impostorSecrets: number;
+  impostorBytes: number;
+  /** The fresh process after the tenant's impostor Secrets were added too. */
+  restartedWithImpostors: MemorySample;
+  /** (restartedWithImpostors − restartedWithUnrelated) / restartedWithUnrelated, RSS. */
+  impostorGrowth: number;
 }
 
 const UNRELATED_NAMESPACE = 'unrelated';
+const TENANT_NAMESPACE = 'tenant';
 
 /** Median of five samples a second apart (RSS from /proc, heap from the operator's metrics). */
 async function sampleMemory(operator: OperatorProcess): Promise<MemorySample> {
@@ -77,16 +92,25 @@ async function waitReconciled(operator: OperatorProcess, count: number, timeoutM
 export interface MemoryRun {
   connections: number;
   unrelatedSecrets: number;
+  /** Impostor Secrets a tenant adds, and the data bytes of each. */
+  impostorSecrets: number;
+  impostorBytes: number;
 }
 
+const growth = (after: MemorySample, before: MemorySample) =>
+  Math.round(((after.rssBytes - before.rssBytes) / before.rssBytes) * 1000) / 1000;
+
 export async function runMemory(context: BenchContext, run: MemoryRun): Promise<MemoryResult> {
-  const { connections, unrelatedSecrets } = run;
-  context.log(`memory: ${connections} apiKey connections, then ${unrelatedSecrets} unrelated Secrets`);
+  const { connections, unrelatedSecrets, impostorSecrets, impostorBytes } = run;
+  context.log(
+    `memory: ${connections} apiKey connections, then ${unrelatedSecrets} unrelated Secrets, then ${impostorSecrets} impostor Secrets of ${impostorBytes} bytes`,
+  );
   const cluster = await startCluster(context);
   const { kube } = cluster;
   try {
     await createNamespace(kube, NAMESPACE);
     await createNamespace(kube, UNRELATED_NAMESPACE);
+    await createNamespace(kube, TENANT_NAMESPACE);
     const start = (name: string) =>
       startOperator({ ...operatorOptions(context, cluster.controlPlane.kubeconfigPath, ''), name });
     let operator = await start(`memory-${connections}`);
@@ -129,6 +153,13 @@ export async function runMemory(context: BenchContext, run: MemoryRun): Promise<
       });
       await cluster.settle();
       const restartedWithUnrelated = await sampleMemory(operator);
+      const impostors = Array.from({ length: impostorSecrets }, (_, i) => `impostor-${i}-token`);
+      // Large bodies: fewer at once, so the API server is not the thing measured.
+      await forEachConcurrent(impostors, 4, async (name) => {
+        await kube.create(paths.secrets(TENANT_NAMESPACE), impostorSecret(name, impostorBytes));
+      });
+      await cluster.settle();
+      const restartedWithImpostors = await sampleMemory(operator);
       const result: MemoryResult = {
         connections,
         unrelatedSecrets,
@@ -138,12 +169,14 @@ export async function runMemory(context: BenchContext, run: MemoryRun): Promise<
         afterSetupPeakRssBytes,
         restarted,
         restartedWithUnrelated,
-        unrelatedGrowth:
-          Math.round(((restartedWithUnrelated.rssBytes - restarted.rssBytes) / restarted.rssBytes) * 1000) /
-          1000,
+        unrelatedGrowth: growth(restartedWithUnrelated, restarted),
+        impostorSecrets,
+        impostorBytes,
+        restartedWithImpostors,
+        impostorGrowth: growth(restartedWithImpostors, restartedWithUnrelated),
       };
       context.log(
-        `  RSS ${Math.round(restarted.rssBytes / 2 ** 20)} MiB -> ${Math.round(restartedWithUnrelated.rssBytes / 2 ** 20)} MiB with unrelated Secrets`,
+        `  RSS ${Math.round(restarted.rssBytes / 2 ** 20)} MiB -> ${Math.round(restartedWithUnrelated.rssBytes / 2 ** 20)} MiB with unrelated Secrets -> ${Math.round(restartedWithImpostors.rssBytes / 2 ** 20)} MiB with impostors`,
       );
       return result;
     } finally {

@@ -64,10 +64,11 @@ export function referenceValidation(plural: string, field: ReferenceField): Poli
     };
   }
   const kept = `(request.operation == 'UPDATE' && ${presence('oldObject', field.path)} && t in ${old})`;
-  const allowed = `${kept} || ${check(field, 't')}`;
+  // messageExpression cannot call the authorizer: the refusal names every item the request adds, of
+  // which at least one the user may not act on.
   return {
-    expression: `${forThisKind} || !(${present}) || ${value}.all(t, ${allowed})`,
-    messageExpression: `'${dotted}: ' + ${user} + ' may not ${verb} ' + ${value}.filter(t, !(${allowed})).map(t, t.kind + ' ' + t.name).join(', ') + ' in namespace ' + request.namespace + ', so may not make coffre act on it'`,
+    expression: `${forThisKind} || !(${present}) || ${value}.all(t, ${kept} || ${check(field, 't')})`,
+    messageExpression: `'${dotted}: ' + ${user} + ' may not ${verb} all of ' + ${value}.filter(t, !${kept}).map(t, t.kind + ' ' + t.name).join(', ') + ' in namespace ' + request.namespace + ', so may not make coffre act on them'`,
     reason: 'Forbidden',
   };
 }
@@ -84,13 +85,19 @@ export function referencePolicy(): Record<string, unknown> {
     spec: {
       // A policy that cannot be evaluated refuses: an unchecked reference is the hole this closes.
       failurePolicy: 'Fail',
+      // matchConstraints is atomic: every field the API server would default is written out, or a
+      // server-side apply by another manager (Argo CD, Flux, helm) conflicts with the stored defaults.
       matchConstraints: {
+        matchPolicy: 'Equivalent',
+        namespaceSelector: {},
+        objectSelector: {},
         resourceRules: [
           {
             apiGroups: [GROUP],
             apiVersions: [VERSION],
             operations: ['CREATE', 'UPDATE'],
             resources: kinds.map((k) => k.plural),
+            scope: '*',
           },
         ],
       },

@@ -207,7 +207,9 @@ describe('static connections', () => {
       spec: {
         type: 'bearerToken',
         credentialsRef: { name: 'status-page-credentials' },
-        target: { template: { type: 'example.com/token' } },
+        target: {
+          template: { type: 'kubernetes.io/basic-auth', data: { password: '{{ .access_token }}' } },
+        },
       },
     };
     await apply(namespace, connection);
@@ -215,7 +217,7 @@ describe('static connections', () => {
     expect(condition(blocked, 'Ready')?.message).toContain('cannot change');
     await remove(namespace, 'v1', 'Secret', 'status-page-token');
     await waitForCondition(namespace, 'status-page', 'Ready', 'True', 'CredentialsPublished');
-    expect((await getSecret(namespace, 'status-page-token'))?.type).toBe('example.com/token');
+    expect((await getSecret(namespace, 'status-page-token'))?.type).toBe('kubernetes.io/basic-auth');
   });
 
   it('lets the garbage collector delete the target Secret with its connection', async () => {

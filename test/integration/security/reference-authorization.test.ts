@@ -81,7 +81,7 @@ const cases: Record<string, ReferenceCase> = {
       verbs: ['patch'],
       resourceNames: [target],
     }),
-    named: (target) => `may not patch Deployment ${target}`,
+    named: (target) => `may not patch all of Deployment ${target}`,
   },
   'OAuthClient.spec.clientSecretRef': {
     object: (name, target) => client(name, { clientSecretRef: { name: target } }),
@@ -133,7 +133,7 @@ describe('reference authorization at admission', () => {
       // oauthClientRef: coffre-edit carries `use`, so the refused user is one with write access only.
       const person =
         field.access.verb === 'use' ? await personWithRules(namespace, writeOnly, 'writer') : editor;
-      const name = `${person.name}-${plural.slice(0, 5)}`.slice(0, 60);
+      const name = `${person.name}-${field.path.at(-1)?.toLowerCase() ?? ''}`.slice(0, 60);
       const refused = await attempt(person, path(namespace, plural), 'POST', refCase.object(name, target));
       expect(refused.status).toBe(403);
       expect(refused.message).toContain(field.path.join('.'));
@@ -235,7 +235,7 @@ describe('reference authorization at admission', () => {
       'application/merge-patch+json',
     );
     expect(added.status).toBe(403);
-    expect(added.message).toContain('may not patch StatefulSet ledger');
+    expect(added.message).toContain('may not patch all of StatefulSet ledger in namespace');
     expect(added.message).not.toContain('Deployment api');
   });
 
