@@ -1,5 +1,6 @@
 // Token sharing. Requests that would get the same token from the server (same endpoint, client,
-// credential, grant, audience, resources and scopes) share one cached token and one request in flight:
+// credential, grant, audience, resources and scopes) in the same partition (the operator's: a namespace)
+// share one cached token and one request in flight:
 // N callers, one token request per token lifetime (Auth0 bills M2M tokens). Keys hold salted HMAC
 // fingerprints of the credentials, never the credentials; a rotated client secret or private key
 // changes the key, so a token minted with the old credential is not handed out for the new one.
@@ -234,6 +235,7 @@ export function tokenCacheKey(request: TokenRequest, salt: Uint8Array): string {
       : fingerprint(client.authMethod, client.clientSecret?.reveal());
   const sortedUnique = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
   return JSON.stringify({
+    partition: request.partition ?? '',
     flavour: request.flavour ?? 'standard',
     issuer: client.issuer,
     tokenEndpoint: client.tokenEndpoint ?? null,

@@ -33,6 +33,12 @@ export interface TokenRequest {
   resource?: string[];
   scopes?: string[];
   flavour?: Flavour;
+  /**
+   * Requests in different partitions never share a token, whatever else they have in common. The
+   * operator partitions by namespace: a token minted for one tenant is never handed to another's
+   * connection (nor one a tenant planted in its own Secret). Absent: the empty partition.
+   */
+  partition?: string;
 }
 
 /**

@@ -48,6 +48,7 @@ describe('tokenCacheKey', () => {
     ['other scopes', { ...base, scopes: ['a'] }],
     ['a resource', { ...base, resource: ['https://r1'] }],
     ['another flavour', { ...base, flavour: 'shopify' }],
+    ['another partition (namespace)', { ...base, partition: 'tenant-b' }],
     [
       'a refresh token grant',
       { ...base, grant: { type: 'refresh_token', refreshToken: secret('CANARY-rt-1') } },
@@ -127,6 +128,35 @@ describe('createTokenCache', () => {
     expect(results.filter((r) => r.source === 'fetched')).toHaveLength(1);
     expect((await cache.getToken(base)).source).toBe('cache');
     expect(server.calls).toBe(1);
+  });
+
+  it('never hands a token of one partition to a caller in another, nor a token seeded there', async () => {
+    const clock = new FakeClock(0);
+    let fetched = 0;
+    const cache = createTokenCache({ clock, salt }, () => {
+      fetched += 1;
+      return Promise.resolve({
+        accessToken: secret(`t${fetched}`),
+        tokenType: 'Bearer',
+        issuedAt: 0,
+        expiresAt: 60_000,
+      });
+    });
+    cache.seed(
+      { ...base, partition: 'tenant-a' },
+      {
+        accessToken: secret('planted-by-tenant-a'),
+        tokenType: 'Bearer',
+        issuedAt: 0,
+        expiresAt: 60_000,
+      },
+    );
+    const b = await cache.getToken({ ...base, partition: 'tenant-b' });
+    expect(b.source).toBe('fetched');
+    expect(b.tokenSet.accessToken.reveal()).toBe('t1');
+    const a = await cache.getToken({ ...base, partition: 'tenant-a' });
+    expect(a.tokenSet.accessToken.reveal()).toBe('planted-by-tenant-a');
+    expect(fetched).toBe(1);
   });
 
   it('fetches again when the token would expire within minTtlMs', async () => {
