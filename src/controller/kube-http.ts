@@ -13,7 +13,7 @@ import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/htt
 import { Agent, fetch, ProxyAgent, type Dispatcher, type Response } from 'undici';
 import { systemClock, type Clock } from '../clock.ts';
 import { CoffreError } from '../errors.ts';
-import { runtimeDefaults } from './options.ts';
+import { defaults } from '../defaults.ts';
 
 export interface KubeRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -90,8 +90,8 @@ export interface KubeHttpOptions {
 export function createKubeHttp(kc: KubeConfig, input: Partial<KubeHttpOptions> = {}): KubeHttp {
   const options: KubeHttpOptions = {
     clock: input.clock ?? systemClock,
-    requestTimeoutMs: input.requestTimeoutMs ?? runtimeDefaults.requestTimeoutMs,
-    userAgent: input.userAgent ?? runtimeDefaults.userAgent,
+    requestTimeoutMs: input.requestTimeoutMs ?? defaults.kube.requestTimeoutMs,
+    userAgent: input.userAgent ?? defaults.kube.userAgent,
   };
   const cluster = kc.getCurrentCluster();
   if (cluster === null) {
