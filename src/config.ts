@@ -24,7 +24,13 @@ import type { ProvidersConfig } from './providers/provider.ts';
 export type LeaderElectionConfig = { enabled: boolean } & Required<
   Pick<
     LeaderElectionInput,
-    'namespace' | 'leaseName' | 'identity' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'
+    | 'namespace'
+    | 'leaseName'
+    | 'identity'
+    | 'leaseDurationMs'
+    | 'renewDeadlineMs'
+    | 'retryPeriodMs'
+    | 'missingNamespaceFix'
   >
 >;
 
@@ -406,6 +412,16 @@ function optionAt(path: string): OptionSpec {
   return option;
 }
 
+/** The fix for a Lease namespace that does not exist, in this operator's own flag names. */
+function missingNamespaceFix(namespace: string): string {
+  const namespaceFlag = optionAt('leaderElection.namespace');
+  const enabledFlag = optionAt('leaderElection.enabled');
+  return (
+    `kubectl create namespace ${namespace}, or ${namespaceFlag.flag}=<an existing namespace> ` +
+    `(${namespaceFlag.env}), or ${enabledFlag.flag}=false when only this replica runs`
+  );
+}
+
 /**
  * Resolves the configuration: a flag wins over its environment variable, which wins over the default.
  * Flags are `--name=value` or `--name value`; a boolean flag alone means true.
@@ -450,6 +466,7 @@ export function loadConfig(
   const resolved = config as unknown as Config;
   const le = resolved.leaderElection;
   if (le.identity === '') le.identity = defaultIdentity();
+  le.missingNamespaceFix = missingNamespaceFix(le.namespace);
   validate(resolved, (path) => {
     const option = optionAt(path);
     return spell(option, raws.get(path) ?? { text: option.default, from: 'default' });

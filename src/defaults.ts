@@ -78,6 +78,8 @@ export const defaults = {
     releaseTimeoutMs: 5_000,
     /** Watch the Lease so a standby takes over the moment it is released (needs list/watch on leases). */
     watchLease: true,
+    /** While the Lease's namespace is missing, the error line is repeated this often (not every retry). */
+    problemLogIntervalMs: 60_000,
   },
   /** On stop, how long in-flight reconciles may take before they are aborted. */
   shutdownGraceMs: 20_000,

@@ -126,6 +126,10 @@ export interface LeaderElectionInput {
   retryPeriodMs?: number;
   releaseTimeoutMs?: number;
   watchLease?: boolean;
+  /** While the Lease's namespace is missing, how often the error line is repeated. */
+  problemLogIntervalMs?: number;
+  /** What a person should do when the Lease's namespace does not exist (the operator names its flags). */
+  missingNamespaceFix?: string;
   /** Replaces the HTTP Lease client (tests). */
   client?: LeaseClient;
 }
@@ -209,6 +213,11 @@ export function resolveManagerOptions(input: ManagerInput = {}): ResolvedManager
         election.releaseTimeoutMs ?? fallback.releaseTimeoutMs,
       ),
       watchLease: election.watchLease ?? fallback.watchLease,
+      problemLogIntervalMs: check.positive(
+        'problemLogIntervalMs',
+        election.problemLogIntervalMs ?? fallback.problemLogIntervalMs,
+      ),
+      missingNamespaceFix: election.missingNamespaceFix ?? genericMissingNamespaceFix(election.namespace),
       clock,
       logger,
       random,
@@ -217,6 +226,11 @@ export function resolveManagerOptions(input: ManagerInput = {}): ResolvedManager
   }
   check.throwIfAny();
   return resolved;
+}
+
+/** Without the operator's flags at hand: what anyone can do about a missing Lease namespace. */
+function genericMissingNamespaceFix(namespace: string): string {
+  return `create it (kubectl create namespace ${namespace}) or elect in a namespace that exists`;
 }
 
 /** What a caller says about an informer; everything else is defaulted. */
