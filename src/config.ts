@@ -1,48 +1,70 @@
 // The operator's configuration: flags and environment variables to a typed, validated Config. Every
-// option and its default is declared once, in `options` below; the operations guide's configuration
-// table and the Helm chart's values are checked against it.
+// option is declared once, in `options` below; its default comes from the component it configures
+// (src/defaults.ts, the OAuth engine's constants), never written here a second time. Each section of
+// Config is typed as that component's options, and the rules the runtime applies to programmatic
+// options are the ones checked here, reported in flag names. The operations guide's configuration
+// table and the Helm chart's values are checked against this table.
 import { BlockList, isIP } from 'node:net';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import {
+  checkLeaderElection,
+  checkShutdown,
+  checkWorkers,
+  OptionChecks,
+  type LeaderElectionInput,
+} from './controller/options.ts';
+import { defaultIdentity, defaults } from './defaults.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import { CoffreError } from './errors.ts';
+import type { TokenEngineLimits } from './oauth/engine.ts';
+import { GUARDED_FETCH_DEFAULTS, type GuardedFetchOptions } from './oauth/guarded-fetch.ts';
+import { RATE_BUDGET_DEFAULTS } from './oauth/rate-budget.ts';
+import type { ProvidersConfig } from './providers/provider.ts';
+
+/** The manager's leader election (LeaderElectionInput), with every value resolved, and a switch. */
+export type LeaderElectionConfig = { enabled: boolean } & Required<
+  Pick<
+    LeaderElectionInput,
+    | 'namespace'
+    | 'leaseName'
+    | 'identity'
+    | 'leaseDurationMs'
+    | 'renewDeadlineMs'
+    | 'retryPeriodMs'
+    | 'missingNamespaceFix'
+  >
+>;
+
+/** The guarded fetch's options (token endpoints); the CA comes as a file and is read at start. */
+export type EgressConfig = Required<
+  Pick<
+    GuardedFetchOptions,
+    'allowedCIDRs' | 'allowHttp' | 'connectTimeoutMs' | 'totalTimeoutMs' | 'maxResponseBytes'
+  >
+> & { caFile: string };
+
+/** The token engine's per-host limits. */
+export type TokenRequestsConfig = Pick<
+  TokenEngineLimits,
+  'maxConcurrentPerHost' | 'requestsPerSecondPerHost' | 'burstPerHost'
+>;
 
 export interface Config {
   /** Path of a kubeconfig; empty: in-cluster, then KUBECONFIG / ~/.kube/config. */
   kubeconfig: string;
   /** Namespaces to watch; empty: all namespaces. */
   watchNamespaces: string[];
+  /** The controllers' `workers`. */
   workers: number;
-  leaderElection: {
-    enabled: boolean;
-    namespace: string;
-    leaseName: string;
-    identity: string;
-    leaseDurationMs: number;
-    renewDeadlineMs: number;
-    retryPeriodMs: number;
-  };
+  leaderElection: LeaderElectionConfig;
   metricsAddress: { host: string; port: number };
   healthAddress: { host: string; port: number };
   log: { level: string; format: 'json' | 'pretty' };
-  egress: {
-    allowedCIDRs: string[];
-    allowHttp: boolean;
-    caFile: string;
-    connectTimeoutMs: number;
-    totalTimeoutMs: number;
-    maxResponseBytes: number;
-  };
-  tokenRequests: {
-    perHostConcurrency: number;
-    perHostRatePerSecond: number;
-    perHostBurst: number;
-  };
-  providers: {
-    slackApiBaseUrl: string;
-    /** `{shop}` is replaced by the shop domain. */
-    shopifyBaseUrl: string;
-  };
+  egress: EgressConfig;
+  tokenRequests: TokenRequestsConfig;
+  providers: ProvidersConfig;
+  /** The manager's shutdownGraceMs. */
   shutdownGraceMs: number;
-  /** A worker busy on one reconcile for longer than this fails liveness. */
+  /** The manager's stuckWorkerMs: a worker busy on one reconcile for longer fails liveness. */
   stuckWorkerMs: number;
 }
 
@@ -73,7 +95,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--watch-namespaces',
     env: 'COFFRE_WATCH_NAMESPACES',
     kind: 'list',
-    default: '',
+    default: defaults.watchNamespaces.join(','),
     description: 'Comma-separated namespaces to watch; empty: all namespaces.',
   },
   {
@@ -81,7 +103,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--workers',
     env: 'COFFRE_WORKERS',
     kind: 'integer',
-    default: '8',
+    default: String(defaults.controller.workers),
     description: 'Concurrent reconciles per controller. One connection is never reconciled twice at once.',
   },
   {
@@ -89,7 +111,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--leader-elect',
     env: 'COFFRE_LEADER_ELECT',
     kind: 'boolean',
-    default: 'true',
+    default: String(defaults.leaderElection.enabled),
     description: 'Elect a leader through a Lease so that only one replica acts.',
   },
   {
@@ -97,7 +119,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--leader-election-namespace',
     env: 'POD_NAMESPACE',
     kind: 'string',
-    default: 'coffre-system',
+    default: defaults.leaderElection.namespace,
     description: 'Namespace of the leader-election Lease.',
   },
   {
@@ -105,7 +127,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--leader-election-lease',
     env: 'COFFRE_LEASE_NAME',
     kind: 'string',
-    default: 'coffre-leader',
+    default: defaults.leaderElection.leaseName,
     description: 'Name of the leader-election Lease.',
   },
   {
@@ -121,7 +143,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--lease-duration',
     env: 'COFFRE_LEASE_DURATION',
     kind: 'duration',
-    default: '15s',
+    default: formatDuration(defaults.leaderElection.leaseDurationMs),
     description: 'How long a Lease is valid without renewal; a standby takes over after it.',
   },
   {
@@ -129,7 +151,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--lease-renew-deadline',
     env: 'COFFRE_LEASE_RENEW_DEADLINE',
     kind: 'duration',
-    default: '10s',
+    default: formatDuration(defaults.leaderElection.renewDeadlineMs),
     description: 'The leader stops acting when it could not renew for this long.',
   },
   {
@@ -137,7 +159,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--lease-retry-period',
     env: 'COFFRE_LEASE_RETRY_PERIOD',
     kind: 'duration',
-    default: '2s',
+    default: formatDuration(defaults.leaderElection.retryPeriodMs),
     description: 'Interval between Lease renewals and acquisition attempts.',
   },
   {
@@ -145,7 +167,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--metrics-host',
     env: 'COFFRE_METRICS_HOST',
     kind: 'string',
-    default: '0.0.0.0',
+    default: defaults.metrics.host,
     description: 'Address the Prometheus metrics endpoint binds to.',
   },
   {
@@ -153,7 +175,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--metrics-port',
     env: 'COFFRE_METRICS_PORT',
     kind: 'integer',
-    default: '8080',
+    default: String(defaults.metrics.port),
     description: 'Port of /metrics; 0 picks a free port, -1 disables.',
   },
   {
@@ -161,7 +183,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--health-host',
     env: 'COFFRE_HEALTH_HOST',
     kind: 'string',
-    default: '0.0.0.0',
+    default: defaults.health.host,
     description: 'Address the health endpoints bind to.',
   },
   {
@@ -169,7 +191,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--health-port',
     env: 'COFFRE_HEALTH_PORT',
     kind: 'integer',
-    default: '8081',
+    default: String(defaults.health.port),
     description: 'Port of /healthz and /readyz; 0 picks a free port, -1 disables.',
   },
   {
@@ -177,7 +199,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--log-level',
     env: 'COFFRE_LOG_LEVEL',
     kind: 'string',
-    default: 'info',
+    default: defaults.log.level,
     description: 'trace, debug, info, warn, error or fatal.',
   },
   {
@@ -185,7 +207,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--log-format',
     env: 'COFFRE_LOG_FORMAT',
     kind: 'string',
-    default: 'json',
+    default: defaults.log.format,
     description:
       'json (one object per line) or pretty (local development only: needs the pino-pretty devDependency, absent from the container image).',
   },
@@ -203,7 +225,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--insecure-allow-http',
     env: 'COFFRE_INSECURE_ALLOW_HTTP',
     kind: 'boolean',
-    default: 'false',
+    default: String(GUARDED_FETCH_DEFAULTS.allowHttp),
     description:
       'Allow plain-http endpoints found through discovery. Local development only; the CRDs require https in spec.',
   },
@@ -221,7 +243,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--connect-timeout',
     env: 'COFFRE_CONNECT_TIMEOUT',
     kind: 'duration',
-    default: '5s',
+    default: formatDuration(GUARDED_FETCH_DEFAULTS.connectTimeoutMs),
     description: 'Connection timeout for token endpoints.',
   },
   {
@@ -229,7 +251,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--request-timeout',
     env: 'COFFRE_REQUEST_TIMEOUT',
     kind: 'duration',
-    default: '15s',
+    default: formatDuration(GUARDED_FETCH_DEFAULTS.totalTimeoutMs),
     description: 'Total timeout of one token-endpoint request, body included.',
   },
   {
@@ -237,31 +259,31 @@ export const options: readonly OptionSpec[] = [
     flag: '--max-response-bytes',
     env: 'COFFRE_MAX_RESPONSE_BYTES',
     kind: 'bytes',
-    default: '1048576',
+    default: String(GUARDED_FETCH_DEFAULTS.maxResponseBytes),
     description: 'Largest token-endpoint response read; larger ones are refused.',
   },
   {
-    path: 'tokenRequests.perHostConcurrency',
+    path: 'tokenRequests.maxConcurrentPerHost',
     flag: '--token-host-concurrency',
     env: 'COFFRE_TOKEN_HOST_CONCURRENCY',
     kind: 'integer',
-    default: '4',
+    default: String(RATE_BUDGET_DEFAULTS.maxConcurrent),
     description: 'Token requests in flight per endpoint host.',
   },
   {
-    path: 'tokenRequests.perHostRatePerSecond',
+    path: 'tokenRequests.requestsPerSecondPerHost',
     flag: '--token-host-rate',
     env: 'COFFRE_TOKEN_HOST_RATE',
     kind: 'integer',
-    default: '10',
+    default: String(RATE_BUDGET_DEFAULTS.ratePerSecond),
     description: 'Sustained token requests per second per endpoint host; slowed further by 429 answers.',
   },
   {
-    path: 'tokenRequests.perHostBurst',
+    path: 'tokenRequests.burstPerHost',
     flag: '--token-host-burst',
     env: 'COFFRE_TOKEN_HOST_BURST',
     kind: 'integer',
-    default: '20',
+    default: String(RATE_BUDGET_DEFAULTS.burst),
     description: 'Burst of token requests per endpoint host.',
   },
   {
@@ -269,7 +291,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--slack-api-base-url',
     env: 'COFFRE_SLACK_API_BASE_URL',
     kind: 'string',
-    default: 'https://slack.com/api',
+    default: defaults.providers.slackApiBaseUrl,
     description: 'Base URL of the Slack Web API (oauth.v2.access is under it).',
   },
   {
@@ -277,7 +299,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--shopify-base-url',
     env: 'COFFRE_SHOPIFY_BASE_URL',
     kind: 'string',
-    default: 'https://{shop}',
+    default: defaults.providers.shopifyBaseUrl,
     description: 'Base URL of a shop; {shop} is replaced by spec.shopify.shopDomain.',
   },
   {
@@ -285,7 +307,7 @@ export const options: readonly OptionSpec[] = [
     flag: '--shutdown-grace',
     env: 'COFFRE_SHUTDOWN_GRACE',
     kind: 'duration',
-    default: '20s',
+    default: formatDuration(defaults.shutdownGraceMs),
     description: 'On SIGTERM, how long in-flight reconciles may take before they are aborted.',
   },
   {
@@ -293,50 +315,64 @@ export const options: readonly OptionSpec[] = [
     flag: '--stuck-worker-after',
     env: 'COFFRE_STUCK_WORKER_AFTER',
     kind: 'duration',
-    default: '2m',
+    default: formatDuration(defaults.stuckWorkerMs),
     description: 'Liveness fails when one reconcile has run longer than this.',
   },
 ];
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export const INVALID_CONFIG = 'invalid_config';
+
+/** A flag or environment variable the operator cannot start with; the message names it and says why. */
+export class ConfigError extends CoffreError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(INVALID_CONFIG, message, { retryable: false, ...options });
+  }
 }
 
-const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Where a value came from, spelled as the person wrote it: `--workers=0` or `COFFRE_WORKERS=0`. */
+interface RawValue {
+  text: string;
+  from: 'flag' | 'env' | 'default';
+}
 
-function parseValue(option: OptionSpec, raw: string): unknown {
-  const fail = (why: string) =>
-    new ConfigError(`${option.flag} (${option.env}): ${why}, got ${JSON.stringify(raw)}`);
+function spell(option: OptionSpec, raw: RawValue): string {
+  if (raw.from === 'env') return `${option.env}=${raw.text} (${option.flag})`;
+  if (raw.from === 'default') return `${option.flag} (default ${raw.text === '' ? 'empty' : raw.text})`;
+  return `${option.flag}=${raw.text}`;
+}
+
+function parseValue(option: OptionSpec, raw: RawValue): unknown {
+  const text = raw.text;
+  const fail = (why: string) => new ConfigError(`${spell(option, raw)}: ${why}`);
   switch (option.kind) {
     case 'string':
-      return raw;
+      return text;
     case 'integer': {
-      if (!/^-?[0-9]+$/.test(raw)) throw fail('expected an integer');
-      return Number(raw);
+      if (!/^-?[0-9]+$/.test(text)) throw fail('expected an integer');
+      return Number(text);
     }
     case 'bytes': {
-      if (!/^[0-9]+$/.test(raw) || Number(raw) < 1024)
+      if (!/^[0-9]+$/.test(text) || Number(text) < 1024)
         throw fail('expected a number of bytes (at least 1024)');
-      return Number(raw);
+      return Number(text);
     }
     case 'boolean': {
-      if (['true', '1', 'yes', ''].includes(raw)) return true;
-      if (['false', '0', 'no'].includes(raw)) return false;
+      if (['true', '1', 'yes', ''].includes(text)) return true;
+      if (['false', '0', 'no'].includes(text)) return false;
       throw fail('expected true or false');
     }
     case 'duration': {
-      const match = DURATION.exec(raw);
-      if (match === null) throw fail('expected a duration such as 500ms, 15s, 2m');
-      return Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0);
+      const ms = parseDuration(text);
+      if (ms === undefined) throw fail('expected a duration such as 500ms, 15s, 2m or 1h30m');
+      return ms;
     }
     case 'list':
-      return raw
+      return text
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '');
     case 'cidrs': {
-      const cidrs = raw
+      const cidrs = text
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '');
@@ -370,6 +406,22 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1] ?? path] = value;
 }
 
+function optionAt(path: string): OptionSpec {
+  const option = options.find((o) => o.path === path);
+  if (option === undefined) throw new Error(`no option at ${path}`);
+  return option;
+}
+
+/** The fix for a Lease namespace that does not exist, in this operator's own flag names. */
+function missingNamespaceFix(namespace: string): string {
+  const namespaceFlag = optionAt('leaderElection.namespace');
+  const enabledFlag = optionAt('leaderElection.enabled');
+  return (
+    `kubectl create namespace ${namespace}, or ${namespaceFlag.flag}=<an existing namespace> ` +
+    `(${namespaceFlag.env}), or ${enabledFlag.flag}=false when only this replica runs`
+  );
+}
+
 /**
  * Resolves the configuration: a flag wins over its environment variable, which wins over the default.
  * Flags are `--name=value` or `--name value`; a boolean flag alone means true.
@@ -386,7 +438,7 @@ export function loadConfig(
       ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
       : [arg, undefined];
     const option = byFlag.get(flag);
-    if (option === undefined) throw new ConfigError(`unknown flag ${flag} (see --help)`);
+    if (option === undefined) throw new ConfigError(`unknown flag ${flag} (coffre --help lists the flags)`);
     if (inline !== undefined) fromFlags.set(flag, inline);
     else if (option.kind === 'boolean' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) {
       fromFlags.set(flag, 'true');
@@ -398,50 +450,65 @@ export function loadConfig(
     }
   }
   const config: Record<string, unknown> = {};
+  const raws = new Map<string, RawValue>();
   for (const option of options) {
-    const raw = fromFlags.get(option.flag) ?? env[option.env] ?? option.default;
+    const flag = fromFlags.get(option.flag);
+    const variable = env[option.env];
+    const raw: RawValue =
+      flag !== undefined
+        ? { text: flag, from: 'flag' }
+        : variable !== undefined
+          ? { text: variable, from: 'env' }
+          : { text: option.default, from: 'default' };
+    raws.set(option.path, raw);
     setPath(config, option.path, parseValue(option, raw));
   }
   const resolved = config as unknown as Config;
-  if (resolved.leaderElection.identity === '') {
-    resolved.leaderElection.identity = `${hostname()}-${randomBytes(4).toString('hex')}`;
-  }
-  validate(resolved);
+  const le = resolved.leaderElection;
+  if (le.identity === '') le.identity = defaultIdentity();
+  le.missingNamespaceFix = missingNamespaceFix(le.namespace);
+  validate(resolved, (path) => {
+    const option = optionAt(path);
+    return spell(option, raws.get(path) ?? { text: option.default, from: 'default' });
+  });
   return resolved;
 }
 
-function validate(config: Config): void {
-  const problems: string[] = [];
-  if (config.workers < 1 || config.workers > 256) problems.push('--workers must be between 1 and 256');
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(config.log.level)) {
-    problems.push('--log-level must be one of trace, debug, info, warn, error, fatal');
+/** The runtime's own rules (controller/options.ts) and the operator's, reported in flag names. */
+function validate(config: Config, flagName: (path: string) => string): void {
+  const check = new OptionChecks((path) => flagName(path));
+  checkWorkers(check, config.workers);
+  checkShutdown(check, config);
+  if (config.leaderElection.enabled)
+    checkLeaderElection(check.within('leaderElection'), config.leaderElection);
+  check.require(
+    ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(config.log.level),
+    (name) => `${name('log.level', config.log.level)} must be one of trace, debug, info, warn, error, fatal`,
+  );
+  check.require(
+    (['json', 'pretty'] as string[]).includes(config.log.format),
+    (name) => `${name('log.format', config.log.format)} must be json or pretty`,
+  );
+  for (const path of ['metricsAddress.port', 'healthAddress.port']) {
+    const port = path === 'metricsAddress.port' ? config.metricsAddress.port : config.healthAddress.port;
+    check.require(
+      port >= -1 && port <= 65535,
+      (name) => `${name(path, port)} must be -1 (off), 0 (any) or a port number`,
+    );
   }
-  if (!(['json', 'pretty'] as string[]).includes(config.log.format))
-    problems.push('--log-format must be json or pretty');
-  const le = config.leaderElection;
-  if (le.enabled && !(le.retryPeriodMs < le.renewDeadlineMs && le.renewDeadlineMs < le.leaseDurationMs)) {
-    problems.push('leader election needs retry period < renew deadline < lease duration');
-  }
-  for (const [name, port] of [
-    ['--metrics-port', config.metricsAddress.port],
-    ['--health-port', config.healthAddress.port],
+  for (const [path, url] of [
+    ['providers.slackApiBaseUrl', config.providers.slackApiBaseUrl],
+    ['providers.shopifyBaseUrl', config.providers.shopifyBaseUrl.replace('{shop}', 'shop.example.com')],
   ] as const) {
-    if (port < -1 || port > 65535) problems.push(`${name} must be -1 (off), 0 (any) or a port number`);
+    check.require(URL.canParse(url), (name) => `${name(path, url)} must be a URL`);
   }
-  for (const [name, url] of [
-    ['--slack-api-base-url', config.providers.slackApiBaseUrl],
-    ['--shopify-base-url', config.providers.shopifyBaseUrl.replace('{shop}', 'shop.example.com')],
-  ] as const) {
-    if (!URL.canParse(url)) problems.push(`${name} must be a URL`);
-  }
-  for (const [name, value] of [
-    ['--token-host-concurrency', config.tokenRequests.perHostConcurrency],
-    ['--token-host-rate', config.tokenRequests.perHostRatePerSecond],
-    ['--token-host-burst', config.tokenRequests.perHostBurst],
-  ] as const) {
-    if (value < 1) problems.push(`${name} must be at least 1`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  check.positive('egress.connectTimeoutMs', config.egress.connectTimeoutMs);
+  check.positive('egress.totalTimeoutMs', config.egress.totalTimeoutMs);
+  const limits = check.within('tokenRequests');
+  limits.positive('maxConcurrentPerHost', config.tokenRequests.maxConcurrentPerHost);
+  limits.positive('requestsPerSecondPerHost', config.tokenRequests.requestsPerSecondPerHost);
+  limits.positive('burstPerHost', config.tokenRequests.burstPerHost);
+  if (check.problems.length > 0) throw new ConfigError(check.problems.join('; '));
 }
 
 export function helpText(): string {

@@ -68,16 +68,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     clock,
     logger,
     random,
-    leaderElection: le.enabled
-      ? {
-          namespace: le.namespace,
-          leaseName: le.leaseName,
-          identity: le.identity,
-          leaseDurationMs: le.leaseDurationMs,
-          renewDeadlineMs: le.renewDeadlineMs,
-          retryPeriodMs: le.retryPeriodMs,
-        }
-      : false,
+    leaderElection: le.enabled ? le : false,
     shutdownGraceMs: config.shutdownGraceMs,
     stuckWorkerMs: config.stuckWorkerMs,
     ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }),
@@ -173,11 +164,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     },
     clock,
     logger,
-    limits: {
-      maxConcurrentPerHost: config.tokenRequests.perHostConcurrency,
-      requestsPerSecondPerHost: config.tokenRequests.perHostRatePerSecond,
-      burstPerHost: config.tokenRequests.perHostBurst,
-    },
+    limits: config.tokenRequests,
     observer: {
       tokenRequest: (event) => {
         metrics.tokenRequests.inc({ host: event.host, outcome: event.outcome });

@@ -13,7 +13,7 @@ import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/htt
 import { Agent, fetch, ProxyAgent, type Dispatcher, type Response } from 'undici';
 import { systemClock, type Clock } from '../clock.ts';
 import { CoffreError } from '../errors.ts';
-import { runtimeDefaults } from './options.ts';
+import { defaults } from '../defaults.ts';
 
 export interface KubeRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -39,18 +39,32 @@ export const KUBE_API_ERROR = 'kube_api';
 export const KUBE_UNREACHABLE = 'kube_unreachable';
 export const KUBE_TIMEOUT = 'kube_timeout';
 
+/** The Status object's `details`: which object a refusal is about (a 404 may be about its namespace). */
+export interface KubeStatusDetails {
+  kind?: string;
+  name?: string;
+}
+
 /** An API server refusal, with the HTTP status and the Status reason (Conflict, NotFound, Expired...). */
 export class KubeApiError extends CoffreError {
   readonly status: number;
   readonly reason: string;
+  readonly details: KubeStatusDetails;
 
-  constructor(status: number, reason: string, message: string, retryAfterMs?: number) {
+  constructor(
+    status: number,
+    reason: string,
+    message: string,
+    retryAfterMs?: number,
+    details: KubeStatusDetails = {},
+  ) {
     super(KUBE_API_ERROR, `API server answered ${status} ${reason}: ${message}`, {
       retryable: status === 409 || status === 429 || status >= 500,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
     this.status = status;
     this.reason = reason;
+    this.details = details;
   }
 }
 
@@ -63,10 +77,15 @@ export async function kubeApiErrorFrom(response: Response): Promise<KubeApiError
   const text = await response.text().catch(() => '');
   let reason = response.statusText;
   let message = '';
+  let details: KubeStatusDetails = {};
   try {
-    const status = JSON.parse(text) as { reason?: string; message?: string };
+    const status = JSON.parse(text) as { reason?: string; message?: string; details?: KubeStatusDetails };
     reason = status.reason ?? reason;
     message = status.message ?? '';
+    details = {
+      ...(typeof status.details?.kind === 'string' ? { kind: status.details.kind } : {}),
+      ...(typeof status.details?.name === 'string' ? { name: status.details.name } : {}),
+    };
   } catch {
     // Not a Status object: keep the HTTP status text only.
   }
@@ -76,6 +95,7 @@ export async function kubeApiErrorFrom(response: Response): Promise<KubeApiError
     reason,
     message.slice(0, 500),
     Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    details,
   );
 }
 
@@ -90,8 +110,8 @@ export interface KubeHttpOptions {
 export function createKubeHttp(kc: KubeConfig, input: Partial<KubeHttpOptions> = {}): KubeHttp {
   const options: KubeHttpOptions = {
     clock: input.clock ?? systemClock,
-    requestTimeoutMs: input.requestTimeoutMs ?? runtimeDefaults.requestTimeoutMs,
-    userAgent: input.userAgent ?? runtimeDefaults.userAgent,
+    requestTimeoutMs: input.requestTimeoutMs ?? defaults.kube.requestTimeoutMs,
+    userAgent: input.userAgent ?? defaults.kube.userAgent,
   };
   const cluster = kc.getCurrentCluster();
   if (cluster === null) {

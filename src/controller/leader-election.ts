@@ -7,11 +7,15 @@
 //   (leaseDuration > renewDeadline, counted from when the renewal was sent);
 // - after losing, it does not campaign again: the process should exit and start clean;
 // - stop() releases the Lease (no holder, leaseDurationSeconds 1, as client-go's ReleaseOnCancel) so a
-//   standby takes over at once instead of waiting for expiry.
+//   standby takes over at once instead of waiting for expiry;
+// - a Lease namespace that does not exist is not a passing fault: the elector says so in one error line
+//   with the fix (repeated every problemLogInterval, not every retry) and reports it as `problem` (the
+//   manager is then not ready). It keeps trying: the namespace may be created later (a Helm install
+//   with --create-namespace racing a local run, a GitOps sync), and then it leads without a restart.
 import type { Clock } from '../clock.ts';
 import { CoffreError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { isKubeApiError, type KubeHttp } from './kube-http.ts';
+import { isKubeApiError, type KubeApiError, type KubeHttp } from './kube-http.ts';
 
 /** A coordination.k8s.io/v1 Lease as the API server serialises it (times are MicroTime strings). */
 export interface Lease {
@@ -81,6 +85,10 @@ export interface LeaderElectionOptions {
   retryPeriodMs: number;
   /** Deadline of the release request at stop(). */
   releaseTimeoutMs: number;
+  /** While the Lease's namespace is missing, how often the error line is repeated. */
+  problemLogIntervalMs: number;
+  /** What a person should do when the Lease's namespace does not exist; ends the error line. */
+  missingNamespaceFix: string;
   clock: Clock;
   logger: Logger;
   random: () => number;
@@ -99,6 +107,14 @@ export interface LeadershipCallbacks {
 
 /** How run() ended: stopped before leading, released at stop(), or lost. */
 export type ElectionResult = 'stopped' | LeadershipEnd;
+
+/** The Lease's namespace does not exist: no candidate can ever create the Lease there. */
+export const LEASE_NAMESPACE_MISSING = 'lease_namespace_missing';
+
+/** The API server's answer to creating an object in a namespace that does not exist. */
+function isNamespaceMissing(error: unknown): boolean {
+  return isKubeApiError(error, 404) && error.details.kind === 'namespaces';
+}
 
 class LeadershipLost extends CoffreError {
   constructor(message: string) {
@@ -119,6 +135,8 @@ export class LeaderElector {
   #leader = '';
   #wake: (() => void) | undefined;
   #running: Promise<ElectionResult> | undefined;
+  #problem: CoffreError | undefined;
+  #problemLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(client: LeaseClient, options: LeaderElectionOptions) {
     this.#client = client;
@@ -136,6 +154,11 @@ export class LeaderElector {
   /** The holder this process last saw ('' when none). */
   get leader(): string {
     return this.#leader;
+  }
+
+  /** Why this replica cannot lead however long it waits (not merely: another holds the Lease). */
+  get problem(): CoffreError | undefined {
+    return this.#problem;
   }
 
   /** Campaigns, leads, and resolves once leadership ends or stop() is called before leading. */
@@ -197,9 +220,12 @@ export class LeaderElector {
       const sent = clock.now();
       const attempt = this.#deadlineSignal(renewDeadlineMs);
       try {
-        if (await this.#tryAcquireOrRenew(sent, attempt.signal)) return sent;
+        const acquired = await this.#tryAcquireOrRenew(sent, attempt.signal);
+        this.#clearProblem();
+        if (acquired) return sent;
       } catch (error) {
-        if (!this.#isStopped()) {
+        if (isNamespaceMissing(error)) this.#reportMissingNamespace(error as KubeApiError);
+        else if (!this.#isStopped()) {
           logger.warn({ err: describe(error) }, 'leader election: could not read or take the lease');
         }
       } finally {
@@ -395,6 +421,30 @@ export class LeaderElector {
   #untilExpiry(): number {
     if (this.#leader === '' || this.#leader === this.#options.identity) return 0;
     return Math.max(0, this.#observedAt + this.#observedDurationMs - this.#options.clock.now());
+  }
+
+  #reportMissingNamespace(cause: KubeApiError): void {
+    const { clock, logger, problemLogIntervalMs, missingNamespaceFix } = this.#options;
+    const namespace = cause.details.name ?? '';
+    this.#problem ??= new CoffreError(
+      LEASE_NAMESPACE_MISSING,
+      `namespace ${JSON.stringify(namespace)} of the leader-election Lease does not exist`,
+      { retryable: true, cause },
+    );
+    const now = clock.now();
+    if (now - this.#problemLoggedAt < problemLogIntervalMs) return;
+    this.#problemLoggedAt = now;
+    logger.error(
+      { namespace },
+      `leader election: namespace ${JSON.stringify(namespace)} does not exist, so this replica cannot lead and reconciles nothing; to fix: ${missingNamespaceFix}`,
+    );
+  }
+
+  #clearProblem(): void {
+    if (this.#problem === undefined) return;
+    this.#problem = undefined;
+    this.#problemLoggedAt = Number.NEGATIVE_INFINITY;
+    this.#options.logger.info('leader election: the Lease namespace exists now');
   }
 
   #reportLeader(callbacks: LeadershipCallbacks): void {

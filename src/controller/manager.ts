@@ -5,8 +5,10 @@
 //   'leadership-lost' — the process should exit and start clean;
 // - stop() takes no new work, lets in-flight reconciles finish within the grace period (then aborts
 //   them), releases the Lease while still holding it the whole time, and stops the caches;
-// - health: ready when every cache has synced; live unless a reconcile has been running for longer
-//   than stuckWorkerMs (a stuck worker) or leadership was lost.
+// - health: ready when every cache has synced and leader election is not stuck on a problem no wait
+//   can solve (its Lease namespace missing); live unless a reconcile has been running for longer than
+//   stuckWorkerMs (a stuck worker) or leadership was lost. A missing namespace leaves liveness alone:
+//   a restart cannot create it, and a crash loop would bury the error line that names the fix.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoffreError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -234,9 +236,14 @@ export class Manager {
     return this.#stopping;
   }
 
-  /** Readiness: every cache has synced (a standby is ready too: it is warm). */
+  /**
+   * Readiness: every cache has synced (a standby is ready too: it is warm), and leader election can
+   * succeed some day (a replica whose Lease namespace does not exist can never lead).
+   */
   readyz(): HealthCheck {
     const reasons = this.#informers.filter((i) => !i.hasSynced()).map((i) => `cache ${i.name} not synced`);
+    const electionProblem = this.#elector?.problem;
+    if (electionProblem !== undefined) reasons.push(`leader election: ${electionProblem.message}`);
     if (this.#started === undefined) reasons.push('not started');
     if (this.#stopping !== undefined) reasons.push('stopping');
     return { ok: reasons.length === 0, reasons };

@@ -1,9 +1,9 @@
-// Every default of the controller runtime, in one place, and the functions that apply them. Callers pass
-// what they care about; everything else comes from `runtimeDefaults`, and the one clock, logger and random
-// source given to the manager reach every informer, controller, queue and elector it builds.
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+// The functions that apply the runtime's defaults (src/defaults.ts) and check its rules. Callers pass
+// what they care about; everything else is defaulted, and the one clock, logger and random source given
+// to the manager reach every informer, controller, queue and elector it builds. The rules are written
+// once and name options through an OptionName, so config.ts reports the same rule in flag names.
 import { systemClock, type Clock } from '../clock.ts';
+import { defaultIdentity, defaults } from '../defaults.ts';
 import { CoffreError } from '../errors.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import {
@@ -19,49 +19,102 @@ import type { BackoffPolicy } from './rate-limiter.ts';
 import { withoutManagedFields } from './transforms.ts';
 import type { KubeObject, Reconciler } from './types.ts';
 
-export const runtimeDefaults = {
-  /** Deadline of an ordinary API request (lists pages, Lease reads and writes). */
-  requestTimeoutMs: 30_000,
-  /** User-Agent of the runtime's requests (and the API server's default field manager). */
-  userAgent: 'coffre',
-  informer: {
-    /** Objects per list page. */
-    pageSize: 500,
-    listTimeoutMs: 60_000,
-    /** Server-side watch timeout; each watch picks between this and twice this (client-go: 5–10 min). */
-    watchTimeoutSeconds: 300,
-    /** A watch silent for longer than this (and its server timeout + 30 s) is dead. */
-    watchInactivityMs: 0,
-    /** Reconnect backoff of a failing list or watch. */
-    backoff: { baseMs: 800, maxMs: 30_000, jitter: 'full', maxRetryAfterMs: 60_000 } as BackoffPolicy,
-  },
-  controller: {
-    /** Concurrent reconciles per controller. */
-    workers: 4,
-    /** Per-key retry backoff of a failing reconcile: 500 ms, 1 s, 2 s ... capped at 5 min. */
-    backoff: { baseMs: 500, maxMs: 300_000, jitter: 'equal', maxRetryAfterMs: 3_600_000 } as BackoffPolicy,
-    /** A reconcile's signal aborts after this long; below stuckWorkerMs so liveness is the last resort. */
-    reconcileTimeoutMs: 60_000,
-    /** After the shutdown deadline aborted in-flight reconciles, how long they get to settle. */
-    abortGraceMs: 2_000,
-  },
-  leaderElection: {
-    leaseDurationMs: 15_000,
-    renewDeadlineMs: 10_000,
-    retryPeriodMs: 2_000,
-    releaseTimeoutMs: 5_000,
-    /** Watch the Lease so a standby takes over the moment it is released (needs list/watch on leases). */
-    watchLease: true,
-  },
-  /** On stop, how long in-flight reconciles may take before they are aborted. */
-  shutdownGraceMs: 20_000,
-  /** Liveness fails when one reconcile has run longer than this. */
-  stuckWorkerMs: 120_000,
-} as const;
+export const INVALID_RUNTIME_OPTIONS = 'invalid_runtime_options';
 
-/** Unique per process: the host (pod) name and a random suffix, as controller-runtime does. */
-export function defaultIdentity(): string {
-  return `${hostname()}_${randomBytes(4).toString('hex')}`;
+/** How a rule spells an option and its value in a message: property names here, flags in config.ts. */
+export type OptionName = (field: string, value: unknown) => string;
+
+const asProperty: OptionName = (field, value) => `${field} (${String(value)})`;
+
+/** Collects the broken rules of one set of options. */
+export class OptionChecks {
+  readonly problems: string[];
+  readonly name: OptionName;
+
+  constructor(name: OptionName = asProperty, problems: string[] = []) {
+    this.name = name;
+    this.problems = problems;
+  }
+
+  /** The same checks, for the options under `prefix` (e.g. leaderElection.*), into the same list. */
+  within(prefix: string): OptionChecks {
+    return new OptionChecks((field, value) => this.name(`${prefix}.${field}`, value), this.problems);
+  }
+
+  positive(field: string, value: number): number {
+    if (!(Number.isFinite(value) && value > 0))
+      this.problems.push(`${this.name(field, value)} must be more than zero`);
+    return value;
+  }
+
+  nonNegative(field: string, value: number): number {
+    if (!(Number.isFinite(value) && value >= 0))
+      this.problems.push(`${this.name(field, value)} must be zero or more`);
+    return value;
+  }
+
+  integerIn(field: string, value: number, min: number, max: number): number {
+    if (!(Number.isInteger(value) && value >= min && value <= max))
+      this.problems.push(`${this.name(field, value)} must be an integer from ${min} to ${max}`);
+    return value;
+  }
+
+  require(ok: boolean, problem: (name: OptionName) => string): void {
+    if (!ok) this.problems.push(problem(this.name));
+  }
+
+  /** Throws the runtime's error when a rule is broken. */
+  throwIfAny(): void {
+    if (this.problems.length > 0) {
+      throw new CoffreError(INVALID_RUNTIME_OPTIONS, this.problems.join('; '), { retryable: false });
+    }
+  }
+}
+
+/** The timings and names leader election needs, checked the same way for flags and for callers. */
+export interface LeaderElectionRules {
+  namespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export function checkLeaderElection(check: OptionChecks, election: LeaderElectionRules): void {
+  const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = election;
+  check.positive('leaseDurationMs', leaseDurationMs);
+  check.positive('renewDeadlineMs', renewDeadlineMs);
+  check.positive('retryPeriodMs', retryPeriodMs);
+  // client-go's invariants: the leader gives up before anyone may take over, and retries (with 1.2
+  // jitter) fit within the renew deadline.
+  check.require(
+    leaseDurationMs > renewDeadlineMs,
+    (name) =>
+      `${name('leaseDurationMs', leaseDurationMs)} must be greater than ${name('renewDeadlineMs', renewDeadlineMs)}`,
+  );
+  check.require(
+    renewDeadlineMs > retryPeriodMs * 1.2,
+    (name) =>
+      `${name('renewDeadlineMs', renewDeadlineMs)} must be greater than 1.2 × ${name('retryPeriodMs', retryPeriodMs)}`,
+  );
+  check.require(
+    election.namespace !== '' && election.leaseName !== '',
+    (name) =>
+      `leader election needs a namespace and a lease name (${name('namespace', election.namespace)}, ${name('leaseName', election.leaseName)})`,
+  );
+}
+
+/** The same bounds for --workers and for a controller's `workers`. */
+export function checkWorkers(check: OptionChecks, workers: number): void {
+  check.integerIn('workers', workers, 1, 256);
+}
+
+export function checkShutdown(
+  check: OptionChecks,
+  options: { shutdownGraceMs: number; stuckWorkerMs: number },
+): void {
+  check.nonNegative('shutdownGraceMs', options.shutdownGraceMs);
+  check.positive('stuckWorkerMs', options.stuckWorkerMs);
 }
 
 export interface LeaderElectionInput {
@@ -73,6 +126,10 @@ export interface LeaderElectionInput {
   retryPeriodMs?: number;
   releaseTimeoutMs?: number;
   watchLease?: boolean;
+  /** While the Lease's namespace is missing, how often the error line is repeated. */
+  problemLogIntervalMs?: number;
+  /** What a person should do when the Lease's namespace does not exist (the operator names its flags). */
+  missingNamespaceFix?: string;
   /** Replaces the HTTP Lease client (tests). */
   client?: LeaseClient;
 }
@@ -120,50 +177,60 @@ export function resolveManagerOptions(input: ManagerInput = {}): ResolvedManager
   const clock = input.clock ?? systemClock;
   const logger = input.logger ?? silentLogger();
   const random = input.random ?? Math.random;
+  const check = new OptionChecks();
   const resolved: ResolvedManagerOptions = {
     clock,
     logger,
     random,
-    requestTimeoutMs: positive(
+    requestTimeoutMs: check.positive(
       'requestTimeoutMs',
-      input.requestTimeoutMs ?? runtimeDefaults.requestTimeoutMs,
+      input.requestTimeoutMs ?? defaults.kube.requestTimeoutMs,
     ),
     leaderElection: undefined,
-    shutdownGraceMs: nonNegative('shutdownGraceMs', input.shutdownGraceMs ?? runtimeDefaults.shutdownGraceMs),
-    stuckWorkerMs: positive('stuckWorkerMs', input.stuckWorkerMs ?? runtimeDefaults.stuckWorkerMs),
+    shutdownGraceMs: input.shutdownGraceMs ?? defaults.shutdownGraceMs,
+    stuckWorkerMs: input.stuckWorkerMs ?? defaults.stuckWorkerMs,
     onLeadershipLost: input.onLeadershipLost ?? (() => undefined),
     observer: input.observer ?? {},
   };
+  checkShutdown(check, resolved);
   const election = input.leaderElection;
   if (election !== undefined && election !== false) {
-    const defaults = runtimeDefaults.leaderElection;
-    const leaseDurationMs = positive('leaseDurationMs', election.leaseDurationMs ?? defaults.leaseDurationMs);
-    const renewDeadlineMs = positive('renewDeadlineMs', election.renewDeadlineMs ?? defaults.renewDeadlineMs);
-    const retryPeriodMs = positive('retryPeriodMs', election.retryPeriodMs ?? defaults.retryPeriodMs);
-    // client-go's invariants: the leader gives up before anyone may take over, and retries (with 1.2
-    // jitter) fit within the renew deadline.
-    if (!(leaseDurationMs > renewDeadlineMs)) invalid('leaseDurationMs must be greater than renewDeadlineMs');
-    if (!(renewDeadlineMs > retryPeriodMs * 1.2))
-      invalid('renewDeadlineMs must be greater than 1.2 × retryPeriodMs');
-    if (election.namespace === '' || election.leaseName === '')
-      invalid('leader election needs a namespace and a lease name');
-    resolved.leaderElection = {
+    const fallback = defaults.leaderElection;
+    const timings = {
       namespace: election.namespace,
       leaseName: election.leaseName,
+      leaseDurationMs: election.leaseDurationMs ?? fallback.leaseDurationMs,
+      renewDeadlineMs: election.renewDeadlineMs ?? fallback.renewDeadlineMs,
+      retryPeriodMs: election.retryPeriodMs ?? fallback.retryPeriodMs,
+    };
+    checkLeaderElection(check, timings);
+    resolved.leaderElection = {
+      ...timings,
       identity:
         election.identity === undefined || election.identity === '' ? defaultIdentity() : election.identity,
-      leaseDurationMs,
-      renewDeadlineMs,
-      retryPeriodMs,
-      releaseTimeoutMs: positive('releaseTimeoutMs', election.releaseTimeoutMs ?? defaults.releaseTimeoutMs),
-      watchLease: election.watchLease ?? defaults.watchLease,
+      releaseTimeoutMs: check.positive(
+        'releaseTimeoutMs',
+        election.releaseTimeoutMs ?? fallback.releaseTimeoutMs,
+      ),
+      watchLease: election.watchLease ?? fallback.watchLease,
+      problemLogIntervalMs: check.positive(
+        'problemLogIntervalMs',
+        election.problemLogIntervalMs ?? fallback.problemLogIntervalMs,
+      ),
+      missingNamespaceFix: election.missingNamespaceFix ?? genericMissingNamespaceFix(election.namespace),
       clock,
       logger,
       random,
       ...(election.client === undefined ? {} : { client: election.client }),
     };
   }
+  check.throwIfAny();
   return resolved;
+}
+
+/** Without the operator's flags at hand: what anyone can do about a missing Lease namespace. */
+function genericMissingNamespaceFix(namespace: string): string {
+  return `create it (kubectl create namespace ${namespace}) or elect in a namespace that exists`;
 }
 
 /** What a caller says about an informer; everything else is defaulted. */
@@ -195,8 +262,9 @@ export function resolveInformerOptions<T extends KubeObject>(
   spec: InformerSpec<T>,
   context: InformerContext,
 ): InformerOptions<T> {
-  const defaults = runtimeDefaults.informer;
-  return {
+  const fallback = defaults.informer;
+  const check = new OptionChecks();
+  const options: InformerOptions<T> = {
     name: spec.name,
     http: context.http,
     resource: spec.resource,
@@ -205,19 +273,24 @@ export function resolveInformerOptions<T extends KubeObject>(
     ...(spec.fieldSelector === undefined ? {} : { fieldSelector: spec.fieldSelector }),
     metadataOnly: spec.metadataOnly ?? false,
     transform: spec.transform ?? withoutManagedFields,
-    pageSize: positive('pageSize', spec.pageSize ?? defaults.pageSize),
-    listTimeoutMs: positive('listTimeoutMs', spec.listTimeoutMs ?? defaults.listTimeoutMs),
-    watchTimeoutSeconds: positive(
+    pageSize: check.positive('pageSize', spec.pageSize ?? fallback.pageSize),
+    listTimeoutMs: check.positive('listTimeoutMs', spec.listTimeoutMs ?? fallback.listTimeoutMs),
+    watchTimeoutSeconds: check.positive(
       'watchTimeoutSeconds',
-      spec.watchTimeoutSeconds ?? defaults.watchTimeoutSeconds,
+      spec.watchTimeoutSeconds ?? fallback.watchTimeoutSeconds,
     ),
-    watchInactivityMs: nonNegative('watchInactivityMs', spec.watchInactivityMs ?? defaults.watchInactivityMs),
-    backoff: backoffPolicy({ ...defaults.backoff, ...spec.backoff }),
+    watchInactivityMs: check.nonNegative(
+      'watchInactivityMs',
+      spec.watchInactivityMs ?? fallback.watchInactivityMs,
+    ),
+    backoff: checkBackoff(check.within('backoff'), { ...fallback.backoff, ...spec.backoff }),
     random: context.random,
     clock: context.clock,
     logger: context.logger,
     ...(context.observer === undefined ? {} : { observer: context.observer }),
   };
+  check.throwIfAny();
+  return options;
 }
 
 /** What a caller says about a controller; everything else is defaulted. */
@@ -243,47 +316,38 @@ export function resolveControllerOptions<T extends KubeObject>(
   spec: ControllerSpec<T>,
   context: ControllerContext,
 ): ControllerOptions<T> {
-  const defaults = runtimeDefaults.controller;
-  const workers = spec.workers ?? defaults.workers;
-  if (!Number.isInteger(workers) || workers < 1)
-    invalid(`workers must be a positive integer, got ${workers}`);
-  return {
+  const fallback = defaults.controller;
+  const check = new OptionChecks();
+  const workers = spec.workers ?? fallback.workers;
+  checkWorkers(check, workers);
+  const options: ControllerOptions<T> = {
     name: spec.name,
     informer: spec.informer,
     reconciler: spec.reconciler,
     workers,
-    backoff: backoffPolicy({ ...defaults.backoff, ...spec.backoff }),
-    reconcileTimeoutMs: nonNegative(
+    backoff: checkBackoff(check.within('backoff'), { ...fallback.backoff, ...spec.backoff }),
+    reconcileTimeoutMs: check.nonNegative(
       'reconcileTimeoutMs',
-      spec.reconcileTimeoutMs ?? defaults.reconcileTimeoutMs,
+      spec.reconcileTimeoutMs ?? fallback.reconcileTimeoutMs,
     ),
-    abortGraceMs: nonNegative('abortGraceMs', spec.abortGraceMs ?? defaults.abortGraceMs),
+    abortGraceMs: check.nonNegative('abortGraceMs', spec.abortGraceMs ?? fallback.abortGraceMs),
     shouldReconcileUpdate: spec.shouldReconcileUpdate ?? changedBeyondStatus,
     random: context.random,
     clock: context.clock,
     logger: context.logger,
     ...(context.observer === undefined ? {} : { observer: context.observer }),
   };
+  check.throwIfAny();
+  return options;
 }
 
-function backoffPolicy(policy: BackoffPolicy): BackoffPolicy {
-  positive('backoff.baseMs', policy.baseMs);
-  positive('backoff.maxMs', policy.maxMs);
-  if (policy.maxMs < policy.baseMs) invalid('backoff.maxMs must not be below backoff.baseMs');
-  nonNegative('backoff.maxRetryAfterMs', policy.maxRetryAfterMs);
+function checkBackoff(check: OptionChecks, policy: BackoffPolicy): BackoffPolicy {
+  check.positive('baseMs', policy.baseMs);
+  check.positive('maxMs', policy.maxMs);
+  check.require(
+    policy.maxMs >= policy.baseMs,
+    (name) => `${name('maxMs', policy.maxMs)} must not be below ${name('baseMs', policy.baseMs)}`,
+  );
+  check.nonNegative('maxRetryAfterMs', policy.maxRetryAfterMs);
   return policy;
-}
-
-function positive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) invalid(`${name} must be a positive number, got ${value}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) invalid(`${name} must be zero or more, got ${value}`);
-  return value;
-}
-
-function invalid(message: string): never {
-  throw new CoffreError('invalid_runtime_options', message, { retryable: false });
 }

@@ -2,22 +2,11 @@
 // next attempt (client-go's ItemExponentialFailureRateLimiter, with jitter so that many keys failing
 // together — an API server outage — do not retry in lockstep).
 
-/**
- * - `full`: uniform in [0, d] (spreads retries most; AWS "full jitter").
- * - `equal`: d/2 fixed plus uniform in [0, d/2] (never collapses to an immediate retry).
- * - `none`: exactly d (deterministic; for tests and tooling).
- */
-export type Jitter = 'full' | 'equal' | 'none';
+// The policy type lives with the defaults (src/defaults.ts), which must import nothing of the runtime.
+import type { BackoffPolicy } from '../defaults.ts';
 
-export interface BackoffPolicy {
-  /** The delay after the first failure, before jitter. */
-  baseMs: number;
-  /** No delay exceeds this, before or after jitter. */
-  maxMs: number;
-  jitter: Jitter;
-  /** A server-requested delay (Retry-After) is honoured up to this bound, against absurd values. */
-  maxRetryAfterMs: number;
-}
+export type { BackoffPolicy };
+export type Jitter = BackoffPolicy['jitter'];
 
 /**
  * The delay after the `failures`-th consecutive failure (1 = the first): min(max, base·2^(failures-1))

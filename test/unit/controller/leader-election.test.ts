@@ -62,6 +62,8 @@ function candidate(store: LeaseStore, clock: FakeClock, identity: string, random
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
     releaseTimeoutMs: 5_000,
+    problemLogIntervalMs: 60_000,
+    missingNamespaceFix: 'create the namespace',
     clock,
     logger: silentLogger(),
     random,

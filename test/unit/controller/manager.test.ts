@@ -3,16 +3,25 @@ import { FakeClock } from '../../../src/clock.ts';
 import { LeaderElector, type Lease, type LeaseClient } from '../../../src/controller/leader-election.ts';
 import { installSignalHandlers, Manager } from '../../../src/controller/manager.ts';
 import type { ReconcileContext } from '../../../src/controller/types.ts';
-import { silentLogger } from '../../../src/observability/logger.ts';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger, type Logger } from '../../../src/observability/logger.ts';
 import { FakeApiServer } from './support/fake-api-server.ts';
 import { KubeApiError } from '../../../src/controller/kube-http.ts';
 
 /** An in-memory Lease; `down` makes every call fail. */
 function leaseBackend() {
-  const state: { lease: Lease | undefined; rv: number; down: boolean; log: string[] } = {
+  const state: {
+    lease: Lease | undefined;
+    rv: number;
+    down: boolean;
+    /** The Lease's namespace does not exist: a create answers 404 about the namespace. */
+    namespaceMissing: boolean;
+    log: string[];
+  } = {
     lease: undefined,
     rv: 0,
     down: false,
+    namespaceMissing: false,
     log: [],
   };
   const client: LeaseClient = {
@@ -20,6 +29,14 @@ function leaseBackend() {
       state.down ? Promise.reject(new Error('down')) : Promise.resolve(structuredClone(state.lease)),
     create: (lease) => {
       if (state.down) return Promise.reject(new Error('down'));
+      if (state.namespaceMissing) {
+        return Promise.reject(
+          new KubeApiError(404, 'NotFound', 'namespaces "coffre-system" not found', undefined, {
+            kind: 'namespaces',
+            name: 'coffre-system',
+          }),
+        );
+      }
       if (state.lease !== undefined) return Promise.reject(new KubeApiError(409, 'AlreadyExists', ''));
       state.lease = { ...lease, metadata: { resourceVersion: String(++state.rv) } };
       return Promise.resolve(structuredClone(state.lease));
@@ -40,7 +57,13 @@ function leaseBackend() {
 type Behaviour = (context: ReconcileContext, name: string) => Promise<undefined>;
 
 function setup(
-  options: { behaviour?: Behaviour; election?: boolean; identity?: string; clock?: FakeClock } = {},
+  options: {
+    behaviour?: Behaviour;
+    election?: boolean;
+    identity?: string;
+    clock?: FakeClock;
+    logger?: Logger;
+  } = {},
 ) {
   const clock = options.clock ?? new FakeClock();
   const server = new FakeApiServer();
@@ -49,7 +72,7 @@ function setup(
   let lostCalls = 0;
   const manager = new Manager(server.http, {
     clock,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     random: () => 0.5,
     shutdownGraceMs: 5_000,
     stuckWorkerMs: 60_000,
@@ -62,6 +85,7 @@ function setup(
             identity: options.identity ?? 'me',
             client: lease.client,
             watchLease: false,
+            missingNamespaceFix: 'kubectl create namespace coffre-system',
           },
         }
       : {}),
@@ -132,6 +156,8 @@ describe('Manager', () => {
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
       releaseTimeoutMs: 1_000,
+      problemLogIntervalMs: 60_000,
+      missingNamespaceFix: 'create the namespace',
       clock,
       logger: silentLogger(),
       random: () => 0,
@@ -148,6 +174,49 @@ describe('Manager', () => {
     await clock.advance(2_000);
     expect(manager.isLeader).toBe(true);
     expect(log).toEqual(['reconcile a', 'done a']);
+    await manager.stop();
+  });
+
+  it('should say once a minute, with the fix, that the Lease namespace is missing; be unready, stay live, and lead once it exists', async () => {
+    const lines: { level: string; msg: string }[] = [];
+    const logger = createLogger({
+      level: 'info',
+      pretty: false,
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(JSON.parse(chunk.toString()) as { level: string; msg: string });
+          callback();
+        },
+      }),
+    });
+    const { clock, server, lease, log, manager } = setup({ election: true, logger });
+    lease.state.namespaceMissing = true;
+    server.create('ns', 'a');
+    await manager.start();
+    await clock.advance(30_000);
+    const errors = () => lines.filter((line) => line.level === 'error').map((line) => line.msg);
+    expect(errors()).toEqual([
+      'leader election: namespace "coffre-system" does not exist, so this replica cannot lead and reconciles nothing; to fix: kubectl create namespace coffre-system',
+    ]);
+    expect(lines.filter((line) => line.level === 'warn')).toEqual([]);
+    expect(manager.readyz()).toEqual({
+      ok: false,
+      reasons: ['leader election: namespace "coffre-system" of the leader-election Lease does not exist'],
+    });
+    expect(manager.healthz().ok).toBe(true);
+    expect(manager.isLeader).toBe(false);
+    // Retries every 2.2 s (random 0.5): the next line comes with the first retry a minute later.
+    await clock.advance(29_000);
+    expect(errors()).toHaveLength(1);
+    await clock.advance(3_000);
+    expect(errors()).toHaveLength(2);
+
+    lease.state.namespaceMissing = false;
+    await clock.advance(3_000);
+    expect(manager.isLeader).toBe(true);
+    expect(manager.readyz().ok).toBe(true);
+    expect(log).toEqual(['reconcile a', 'done a']);
+    expect(lines.map((line) => line.msg)).toContain('leader election: the Lease namespace exists now');
     await manager.stop();
   });
 

@@ -5,9 +5,9 @@ import {
   resolveControllerOptions,
   resolveInformerOptions,
   resolveManagerOptions,
-  runtimeDefaults,
   type ManagerInput,
 } from '../../../src/controller/options.ts';
+import { defaults } from '../../../src/defaults.ts';
 import { withoutManagedFields } from '../../../src/controller/transforms.ts';
 import { silentLogger } from '../../../src/observability/logger.ts';
 import { FakeApiServer } from './support/fake-api-server.ts';
@@ -15,11 +15,11 @@ import { FakeApiServer } from './support/fake-api-server.ts';
 const election = { namespace: 'coffre-system', leaseName: 'coffre' };
 
 describe('resolveManagerOptions', () => {
-  it('should fill every default from runtimeDefaults, with the system clock', () => {
+  it('should fill every default from src/defaults.ts, with the system clock', () => {
     const resolved = resolveManagerOptions({ leaderElection: election });
     expect(resolved.clock).toBe(systemClock);
-    expect(resolved.shutdownGraceMs).toBe(runtimeDefaults.shutdownGraceMs);
-    expect(resolved.stuckWorkerMs).toBe(runtimeDefaults.stuckWorkerMs);
+    expect(resolved.shutdownGraceMs).toBe(defaults.shutdownGraceMs);
+    expect(resolved.stuckWorkerMs).toBe(defaults.stuckWorkerMs);
     expect(resolved.leaderElection).toMatchObject({
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
@@ -84,7 +84,7 @@ describe('resolveInformerOptions and resolveControllerOptions', () => {
       },
       context,
     );
-    expect(options.workers).toBe(4);
+    expect(options.workers).toBe(8);
     expect(options.backoff).toEqual({
       baseMs: 500,
       maxMs: 60_000,
