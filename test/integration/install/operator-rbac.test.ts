@@ -138,6 +138,9 @@ describe("the operator's ServiceAccount (the chart's RBAC)", () => {
         resources: ['leases'],
         verbs: ['get', 'list', 'watch', 'create', 'update'],
       },
+      // The record key: read by name, created on first start (docs/security.md).
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['coffre-record-key'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
     ]);
   });
 
