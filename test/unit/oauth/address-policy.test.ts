@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CLOUD_METADATA_ADDRESSES,
@@ -202,6 +203,12 @@ describe('the table of refused ranges', () => {
     const parsed = parseCidr(range.cidr);
     if (range.class === 'cloud-metadata') expect(parsed.prefix).toBe(parsed.family === 'ipv4' ? 32 : 128);
     expect(range.reason).not.toBe('');
+  });
+
+  it('is the list docs/oauth-engine.md gives', () => {
+    const docs = readFileSync(new URL('../../../docs/oauth-engine.md', import.meta.url), 'utf8');
+    const section = docs.slice(docs.indexOf('## SSRF guard'), docs.indexOf('## Sharing'));
+    for (const range of REFUSED_RANGES) expect(section).toContain(range.cidr);
   });
 
   it('names the class and the reason in a refusal', () => {
