@@ -14,11 +14,11 @@ import { createTokenEngine, type TokenEngine } from './oauth/index.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createProviderRegistry } from './providers/registry.ts';
-import { createEventRecorder } from './reconcilers/events.ts';
-import { createKubePort } from './reconcilers/kube-port.ts';
+import { createEventRecorder } from './observability/events.ts';
+import { createKubePort } from './kube/kube-port.ts';
 import { OAuthClientReconciler } from './reconcilers/oauth-client/reconciler.ts';
-import { ReadYourWrites } from './reconcilers/read-your-writes.ts';
-import { SecretReader } from './reconcilers/secret-reader.ts';
+import { ReadYourWrites } from './kube/read-your-writes.ts';
+import { SecretReader } from './kube/secret-reader.ts';
 import {
   STATE_SECRET_SUFFIX,
   VaultConnectionReconciler,

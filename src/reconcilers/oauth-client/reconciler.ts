@@ -11,9 +11,9 @@ import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '.
 import { CoffreError } from '../../errors.ts';
 import type { TokenEngine } from '../../oauth/index.ts';
 import { findCondition, mergeConditions, transitions, type DesiredCondition } from '../conditions.ts';
-import type { EventRecorder } from '../events.ts';
-import type { KubePort } from '../kube-port.ts';
-import type { SecretReader } from '../secret-reader.ts';
+import type { EventRecorder } from '../../observability/events.ts';
+import type { KubePort } from '../../kube/kube-port.ts';
+import type { SecretReader } from '../../kube/secret-reader.ts';
 import { sameStatus } from '../vault-connection/status.ts';
 import { reasonForTokenError } from '../vault-connection/token-errors.ts';
 import { readClientConfig } from './client-config.ts';

@@ -34,11 +34,11 @@ import { requestFingerprint } from '../../secrets/data-hash.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
 import { TemplateError } from '../../secrets/template.ts';
 import { findCondition, transitions } from '../conditions.ts';
-import type { EventRecorder, EventTarget } from '../events.ts';
-import { isConflict, isNotFound, type KubePort } from '../kube-port.ts';
+import type { EventRecorder, EventTarget } from '../../observability/events.ts';
+import { isConflict, isNotFound, type KubePort } from '../../kube/kube-port.ts';
 import { readClientConfig } from '../oauth-client/client-config.ts';
-import type { WrittenView } from '../read-your-writes.ts';
-import { decodeSecretData, type SecretReader } from '../secret-reader.ts';
+import type { WrittenView } from '../../kube/read-your-writes.ts';
+import { decodeSecretData, type SecretReader } from '../../kube/secret-reader.ts';
 import { nextRefreshAt, renewalWindowMs } from './refresh-schedule.ts';
 import { desiredStatus, sameStatus, type Outcome } from './status.ts';
 import {
