@@ -19,11 +19,9 @@ import { createKubePort } from './kube/kube-port.ts';
 import { OAuthClientReconciler } from './reconcilers/oauth-client/reconciler.ts';
 import { ReadYourWrites } from './kube/read-your-writes.ts';
 import { SecretReader } from './kube/secret-reader.ts';
-import {
-  STATE_SECRET_SUFFIX,
-  VaultConnectionReconciler,
-  targetName,
-} from './reconcilers/vault-connection/reconciler.ts';
+import { targetName } from './reconcilers/vault-connection/policy.ts';
+import { VaultConnectionReconciler } from './reconcilers/vault-connection/reconciler.ts';
+import { STATE_SECRET_SUFFIX } from './reconcilers/vault-connection/state-secret.ts';
 
 export interface Operator {
   manager: Manager;
