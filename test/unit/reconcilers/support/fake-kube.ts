@@ -28,6 +28,8 @@ export class FakeKubePort implements KubePort {
   readonly secrets = new Map<string, V1Secret>();
   readonly patches: { name: string; status: unknown }[] = [];
   readonly writes: string[] = [];
+  /** Objects whose status may be patched, by `namespace/name`: a patch answers with the whole object. */
+  readonly objects = new Map<string, { metadata?: object; status?: unknown }>();
   #version = 100;
 
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
@@ -49,10 +51,14 @@ export class FakeKubePort implements KubePort {
 
   patchStatus(_resource: unknown, namespace: string, name: string, status: unknown): Promise<unknown> {
     this.patches.push({ name, status });
-    return Promise.resolve({
-      metadata: { namespace, name, resourceVersion: String(++this.#version) },
+    const object = this.objects.get(`${namespace}/${name}`) ?? {};
+    const stored = {
+      ...object,
+      metadata: { ...object.metadata, namespace, name, resourceVersion: String(++this.#version) },
       status,
-    });
+    };
+    this.objects.set(`${namespace}/${name}`, stored);
+    return Promise.resolve(stored);
   }
 
   createEvent(): Promise<void> {
