@@ -84,7 +84,7 @@ export async function gatherDescription(
 ): Promise<Description> {
   const connection = await client.getConnection(namespace, name);
   const secretName = targetSecretName(connection);
-  const [neighbours, events, target, oauthClient, access] = await Promise.all([
+  const [neighbours, events, target, oauthClient, access, user] = await Promise.all([
     client.listConnections(namespace),
     client.eventsFor(namespace, 'VaultConnection', name),
     client.secretShape(namespace, secretName),
@@ -92,6 +92,7 @@ export async function gatherDescription(
       ? Promise.resolve(undefined)
       : client.getOAuthClient(namespace, connection.spec.oauthClientRef.name),
     accessOf(client, namespace, name, secretName),
+    client.whoAmI(),
   ]);
   const { spec } = connection;
   return {
@@ -111,7 +112,7 @@ export async function gatherDescription(
     ...(spec.oauthClientRef === undefined
       ? {}
       : { oauthClient: oauthClientOf(spec.oauthClientRef.name, oauthClient) }),
-    access: { user: client.user, ...access },
+    access: { user, ...access },
   };
 }
 

@@ -114,6 +114,23 @@ export class CliKube {
     return new CliKube(http, namespace, kc.getCurrentUser()?.name ?? '');
   }
 
+  /** Who the API server says the caller is (SelfSubjectReview); the kubeconfig's user name otherwise. */
+  async whoAmI(): Promise<string> {
+    try {
+      const review = await this.http.json<{ status?: { userInfo?: { username?: string } } }>(
+        '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        {
+          method: 'POST',
+          contentType: 'application/json',
+          body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+        },
+      );
+      return review.status?.userInfo?.username ?? this.user;
+    } catch {
+      return this.user;
+    }
+  }
+
   async close(): Promise<void> {
     await this.http.close();
   }

@@ -143,8 +143,11 @@ async function renewOne(
     } else {
       handled = current.status?.lastRefreshTime !== undefined && current.status.lastRefreshTime !== before;
     }
-    if (handled && ready?.status === 'True') {
-      const expiresAt = current.status?.expiresAt ?? secretExpiry;
+    // The Secret is written before the status: a renewal is done once the status shows its expiry too.
+    const statusCaughtUp =
+      secretExpiry === undefined || current.status?.expiresAt === secondsOf(secretExpiry);
+    if (handled && statusCaughtUp && ready?.status === 'True') {
+      const expiresAt = current.status?.expiresAt;
       return { namespace, name, result: 'renewed', ...(expiresAt === undefined ? {} : { expiresAt }) };
     }
     const failedSince =
@@ -167,4 +170,12 @@ async function renewOne(
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** An RFC 3339 time at the status's one-second resolution (as the operator writes status times). */
+function secondsOf(iso: string): string | undefined {
+  const at = Date.parse(iso);
+  return Number.isNaN(at)
+    ? undefined
+    : new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

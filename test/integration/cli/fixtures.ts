@@ -10,7 +10,7 @@ import {
   CLIENT_SECRET,
   startOAuthServer,
 } from '../../support/oauth-fixtures.ts';
-import { startTestOperator } from '../../support/operator.ts';
+import { startTestOperator, type TestOperator } from '../../support/operator.ts';
 import type { LocalOAuthServer } from '../../../tools/local-oauth-server.ts';
 import { transcript } from './support.ts';
 
@@ -18,6 +18,7 @@ export interface Team {
   namespace: string;
   server: LocalOAuthServer;
   canary: string;
+  operator: TestOperator;
   /** The secrets whose values must never appear in an output: the canary, the client secret, tokens. */
   secrets(): Promise<string[]>;
 }
@@ -25,7 +26,7 @@ export interface Team {
 export async function teamNamespace(prefix: string, options: { empty?: boolean } = {}): Promise<Team> {
   const namespace = await useTestNamespace(prefix);
   const server = await startOAuthServer({ accessTokenTtlSeconds: 600 });
-  await startTestOperator({ namespace, caPem: server.caPem });
+  const operator = await startTestOperator({ namespace, caPem: server.caPem });
   const canary = `canary-${randomBytes(12).toString('hex')}`;
   await applyClient(namespace, server);
   await applyTokenConnection(namespace, 'billing');
@@ -58,6 +59,7 @@ export async function teamNamespace(prefix: string, options: { empty?: boolean }
     namespace,
     server,
     canary,
+    operator,
     async secrets() {
       const tokens = await Promise.all(
         ['billing-token', 'invoices-token'].map(async (n) =>
