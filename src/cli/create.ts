@@ -199,6 +199,11 @@ export const createCommand: Command = {
       const connection = connectionObject(type, name, answers, plan.secretName);
       const namespace = stringFlag(flags, 'namespace');
       if (dryRun) {
+        if (literals.size > 0) {
+          io.stderr.write(
+            'warning: a dry run prints the Secret as a stub: the --from-literal values are left out\n',
+          );
+        }
         const validation = createValidators().vaultConnection({
           ...connection,
           metadata: { ...connection.metadata, namespace: namespace ?? 'default' },
@@ -330,10 +335,15 @@ async function planCredentials(
   for (const key of variant.keys) {
     const value =
       literals.get(key) ??
-      (await ask(prompter, `--from-literal ${key}=...`, `${key}${PUBLIC_KEYS.has(key) ? '' : ' (hidden)'}`, {
-        required: true,
-        secret: !PUBLIC_KEYS.has(key),
-      }));
+      (await ask(
+        prompter,
+        `--from-literal ${key}=...`,
+        `${key}${PUBLIC_KEYS.has(key) ? '' : ' (input hidden)'}`,
+        {
+          required: true,
+          secret: !PUBLIC_KEYS.has(key),
+        },
+      ));
     if (value !== undefined) data.set(key, value);
   }
   for (const [key, value] of literals) {

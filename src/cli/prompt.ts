@@ -62,7 +62,7 @@ export function terminalPrompter(stdin: NodeJS.ReadStream, prompts: Output): Pro
         answer += char;
         if (!secret) prompts.write(char);
       }
-      prompts.write(secret ? ' (hidden)\n' : '\n');
+      prompts.write('\n');
       return answer === '' && defaultValue !== undefined ? defaultValue : answer;
     },
     close() {
