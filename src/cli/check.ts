@@ -285,7 +285,7 @@ function tokenEndpointOf(
   const { spec } = connection;
   const tokens = connectionTypes[spec.type].tokens;
   if (tokens === 'never')
-    return { kind: 'none', why: `a ${spec.type} connection holds static credentials: no token endpoint` };
+    return { kind: 'none', why: `${spec.type} connections hold static credentials: no token endpoint` };
   if (spec.oauthClientRef !== undefined) {
     if (client === undefined) return { kind: 'none', why: 'no OAuthClient to read the endpoint from' };
     if (client.spec.tokenEndpoint !== undefined)

@@ -118,7 +118,7 @@ async function renewOne(
       namespace,
       name,
       result: 'skipped',
-      message: `a ${connection.spec.type} connection holds no expiring token`,
+      message: `${connection.spec.type} connections hold no expiring token`,
     };
   }
   const before = connection.status?.lastRefreshTime;

@@ -28,7 +28,8 @@ export const versionCommand: Command = {
     'contacting the cluster. A difference is a warning on stderr, not an error.',
   ].join('\n'),
   flags: {
-    ...connectionFlags,
+    context: connectionFlags.context,
+    kubeconfig: connectionFlags.kubeconfig,
     ...operatorNamespaceFlag,
     client: { type: 'boolean', description: "Only the plugin's version; no cluster needed." },
     ...outputFlag(FORMATS),
