@@ -36,7 +36,7 @@ function connection(
             ...(generations.observed === undefined ? {} : { observedGeneration: generations.observed }),
           },
         }),
-  } as VaultConnection;
+  };
 }
 
 describe('stateOf', () => {
@@ -85,9 +85,7 @@ describe('stateOf', () => {
 describe('shareCounts', () => {
   it('counts connections on one client, audience and scopes together, and nothing else', () => {
     const onClient = (name: string, oauth2: Record<string, unknown>) =>
-      connection(name, { type: 'oauth2', oauthClientRef: { name: 'acme' }, oauth2 } as Partial<
-        VaultConnection['spec']
-      >);
+      connection(name, { type: 'oauth2', oauthClientRef: { name: 'acme' }, oauth2 });
     const list = [
       onClient('a', { audience: 'x', scopes: ['r', 'w'] }),
       onClient('b', { audience: 'x', scopes: ['w', 'r'] }),
