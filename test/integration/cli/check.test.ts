@@ -123,7 +123,7 @@ describe('kubectl coffre check', () => {
       /warn\s+credentials Secret\s+Secret twilio lacks required keys \(KeysMissing\) — api-key: accountSid, apiKeySid, apiKeySecret \(missing\) \| auth-token: accountSid, authToken \(missing\)$/,
     );
     expect(run.stdout).toMatch(
-      /skip\s+token endpoint\s+a twilio connection holds static credentials: no token endpoint/,
+      /skip\s+token endpoint\s+twilio connections hold static credentials: no token endpoint/,
     );
     expect(run.stdout).toMatch(
       /warn\s+operator reports\s+Ready=False KeysMissing: .*\n\s+What to do: The connection is Empty: create the Secret \(or add the keys the message names\)\. Nothing is broken; coffre picks it up at once\.\n/,
