@@ -24,7 +24,11 @@ function run(
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((done) => child.once('close', (code) => { done({ code: code ?? -1, stdout, stderr }); }));
+  return new Promise((done) =>
+    child.once('close', (code) => {
+      done({ code: code ?? -1, stdout, stderr });
+    }),
+  );
 }
 
 describe('the single executable', () => {
