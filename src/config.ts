@@ -15,6 +15,7 @@ import {
 import { defaultIdentity, defaults } from './defaults.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { CoffreError } from './errors.ts';
+import { isDnsSubdomain } from './api/v1alpha1/schema-kit.ts';
 import type { TokenEngineLimits } from './oauth/engine.ts';
 import { GUARDED_FETCH_DEFAULTS, type GuardedFetchOptions } from './oauth/guarded-fetch.ts';
 import { RATE_BUDGET_DEFAULTS } from './oauth/rate-budget.ts';
@@ -66,6 +67,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The manager's stuckWorkerMs: a worker busy on one reconcile for longer fails liveness. */
   stuckWorkerMs: number;
+  /** Name of the record key Secret, in the operator's namespace (leaderElection.namespace). */
+  recordKeySecret: string;
 }
 
 type Kind = 'string' | 'integer' | 'boolean' | 'list' | 'duration' | 'cidrs' | 'bytes';
@@ -121,6 +124,15 @@ export const options: readonly OptionSpec[] = [
     kind: 'string',
     default: defaults.leaderElection.namespace,
     description: 'Namespace of the leader-election Lease.',
+  },
+  {
+    path: 'recordKeySecret',
+    flag: '--record-key-secret',
+    env: 'COFFRE_RECORD_KEY_SECRET',
+    kind: 'string',
+    default: defaults.recordKeySecret,
+    description:
+      "Secret in the operator's namespace (--leader-election-namespace, POD_NAMESPACE) holding the key coffre signs what it publishes with; created on first start.",
   },
   {
     path: 'leaderElection.leaseName',
@@ -502,6 +514,10 @@ function validate(config: Config, flagName: (path: string) => string): void {
   ] as const) {
     check.require(URL.canParse(url), (name) => `${name(path, url)} must be a URL`);
   }
+  check.require(
+    isDnsSubdomain(config.recordKeySecret),
+    (name) => `${name('recordKeySecret', config.recordKeySecret)} must be a Secret name (a DNS subdomain)`,
+  );
   check.positive('egress.connectTimeoutMs', config.egress.connectTimeoutMs);
   check.positive('egress.totalTimeoutMs', config.egress.totalTimeoutMs);
   const limits = check.within('tokenRequests');

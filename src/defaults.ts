@@ -25,6 +25,8 @@ export interface BackoffPolicy {
 export const defaults = {
   /** Namespaces to watch; empty: all. */
   watchNamespaces: [] as readonly string[],
+  /** The record key's Secret, in the operator's namespace (see src/secrets/record-key.ts). */
+  recordKeySecret: 'coffre-record-key',
   metrics: { host: '0.0.0.0', port: 8080 },
   health: { host: '0.0.0.0', port: 8081 },
   log: { level: 'info', format: 'json' },

@@ -95,6 +95,7 @@ export const Reason = {
   InvalidGrant: 'InvalidGrant',
   ReauthorizationRequired: 'ReauthorizationRequired',
   InvalidScope: 'InvalidScope',
+  InvalidTarget: 'InvalidTarget',
   TokenRequestFailed: 'TokenRequestFailed',
   // Expired
   TokenExpired: 'TokenExpired',
@@ -260,6 +261,12 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     conditions: 'Ready=False, Expired=True',
     meaning: 'The server refused the requested scopes (invalid_scope).',
     action: 'Request only scopes granted to the client.',
+  },
+  InvalidTarget: {
+    conditions: 'Ready=False, Expired=True',
+    meaning:
+      'The server refused the requested audience or resource (invalid_target). Not retried until something changes.',
+    action: 'Request an audience the client is authorised for, or authorise it at the server.',
   },
   TokenRequestFailed: {
     conditions: 'Ready=False, Expired=True',

@@ -164,16 +164,3 @@ export function desiredStatus(
   if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
   return status;
 }
-
-/** Deep equality of two statuses as JSON, with object keys in any order. */
-export function sameStatus(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : v,
-  );
-}
