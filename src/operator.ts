@@ -8,6 +8,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createManager, type Manager } from './controller/manager.ts';
 import { createKubePort } from './kube/kube-port.ts';
+import { loadRecordKey, recordKeySource } from './kube/record-key-secret.ts';
 import { SecretReader } from './kube/secret-reader.ts';
 import { createTokenEngine, type TokenEngine } from './oauth/index.ts';
 import { createEventRecorder } from './observability/events.ts';
@@ -20,13 +21,15 @@ import {
   tokenEngineMetrics,
 } from './observability/observers.ts';
 import { createProviderRegistry } from './providers/registry.ts';
-import { createCaches } from './reconcilers/caches.ts';
+import { createCaches, type Caches } from './reconcilers/caches.ts';
 import { setupOAuthClientController } from './reconcilers/oauth-client/setup.ts';
 import { setupVaultConnectionController } from './reconcilers/vault-connection/setup.ts';
 
 export interface Operator {
   manager: Manager;
   engine: TokenEngine;
+  /** The shared caches (diagnostics and tests: what the operator holds in memory). */
+  caches: Caches;
   /** Starts informers, waits for caches, then competes for leadership (or leads). Aborting stops it. */
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
@@ -81,6 +84,8 @@ export function createOperator(deps: OperatorDeps): Operator {
     observer: tokenEngineMetrics(metrics),
   });
   const validators = createValidators();
+  // In the operator's namespace, beside the Lease: there before this replica can lead.
+  const recordKey = recordKeySource(() => loadRecordKey(manager.http, le.namespace, config.recordKeySecret));
   const shared = { secrets, port, events, engine, validators, clock, random };
 
   setupVaultConnectionController(manager, caches, {
@@ -88,6 +93,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     providers: createProviderRegistry(),
     providersConfig: config.providers,
     observer: connectionMetrics(metrics),
+    recordKey,
     workers: config.workers,
   });
   setupOAuthClientController(manager, caches, {
@@ -98,8 +104,12 @@ export function createOperator(deps: OperatorDeps): Operator {
   return {
     manager,
     engine,
-    start: (signal) => {
+    caches,
+    async start(signal) {
       signal?.addEventListener('abort', () => void manager.stop(), { once: true });
+      // Without leader election nothing waits for the operator's namespace: a missing key Secret that
+      // cannot be created is a start-up error (one line). With it, the key loads once this replica leads.
+      if (!le.enabled) await recordKey();
       return manager.start();
     },
     async stop() {

@@ -88,3 +88,18 @@ function wrap(error: unknown, where: string): unknown {
   }
   return error;
 }
+
+/**
+ * The record key, loaded once on first use and shared by every reconcile; a failed load is tried again
+ * by the next caller (the namespace may appear, RBAC may be fixed), never cached.
+ */
+export function recordKeySource(load: () => Promise<RecordKey>): () => Promise<RecordKey> {
+  let pending: Promise<RecordKey> | undefined;
+  return () => {
+    pending ??= load().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

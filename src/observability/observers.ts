@@ -1,6 +1,7 @@
 // The metrics side of every component's observer hooks: the runtime (informers, controllers, queues,
 // leadership), the API writes, the OAuth engine and the connections. Components only call hooks; which
 // series a hook moves is decided here, once.
+import { createBoundedLabel } from './bounded-label.ts';
 import type { ManagerInput } from '../controller/options.ts';
 import type { WriteCounter } from '../kube/kube-port.ts';
 import type { TokenEngineObserver } from '../oauth/index.ts';
@@ -45,13 +46,17 @@ export function apiWriteMetrics(metrics: Metrics): WriteCounter {
   };
 }
 
-export function tokenEngineMetrics(metrics: Metrics): TokenEngineObserver {
+/** Token endpoints with a series of their own; an editor chooses the host, so the rest are `other`. */
+export const MAX_HOST_LABELS = 50;
+
+export function tokenEngineMetrics(metrics: Metrics, maxHosts = MAX_HOST_LABELS): TokenEngineObserver {
+  const host = createBoundedLabel(maxHosts);
   return {
     tokenRequest: (event) => {
-      metrics.tokenRequests.inc({ host: event.host, outcome: event.outcome });
+      metrics.tokenRequests.inc({ host: host(event.host), outcome: event.outcome });
     },
     cacheHit: (event) => {
-      metrics.sharedTokenHits.inc({ host: event.host });
+      metrics.sharedTokenHits.inc({ host: host(event.host) });
     },
   };
 }

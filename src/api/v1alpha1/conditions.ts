@@ -83,6 +83,7 @@ export const Reason = {
   OAuthClientNotReady: 'OAuthClientNotReady',
   ScopesExceeded: 'ScopesExceeded',
   TemplateError: 'TemplateError',
+  TemplateTooLarge: 'TemplateTooLarge',
   RolloutRestartFailed: 'RolloutRestartFailed',
   // Token endpoint outcomes
   DiscoveryFailed: 'DiscoveryFailed',
@@ -203,6 +204,12 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     conditions: 'Ready=False',
     meaning: 'spec.target.template refers to an unknown key or is malformed; the message names it.',
     action: 'Fix the template.',
+  },
+  TemplateTooLarge: {
+    conditions: 'Ready=False',
+    meaning:
+      'The target Secret the template renders would hold more than 1 MiB of data (keys and values); nothing is written.',
+    action: 'Publish fewer or smaller keys (each placeholder copies a whole value).',
   },
   RolloutRestartFailed: {
     conditions: 'Warning event',

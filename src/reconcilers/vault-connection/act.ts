@@ -99,13 +99,13 @@ export async function writeTarget(
 export async function restartWorkloads(
   deps: Pick<ActDeps, 'port' | 'events'>,
   connection: VaultConnection,
-  dataHash: string,
+  restartedFor: string,
 ): Promise<void> {
   const target = eventTarget(VAULT_CONNECTION_KIND, connection);
   for (const workload of connection.spec.rolloutRestartTargets ?? []) {
     try {
       await deps.port.annotatePodTemplate(workload.kind, connection.metadata.namespace ?? '', workload.name, {
-        [RESTARTED_FOR_ANNOTATION]: dataHash.slice(0, 16),
+        [RESTARTED_FOR_ANNOTATION]: restartedFor,
       });
       deps.events.record(
         target,

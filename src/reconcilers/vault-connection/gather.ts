@@ -5,9 +5,11 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { OAuthClient, VaultConnection } from '../../api/v1alpha1/resources.ts';
 import type { ValidationResult, Validators } from '../../api/validation.ts';
 import type { Store } from '../../controller/store.ts';
+import type { KubePort } from '../../kube/kube-port.ts';
 import type { WrittenView } from '../../kube/read-your-writes.ts';
 import type { SecretRead, SecretReader } from '../../kube/secret-reader.ts';
 import type { Reason } from '../../api/v1alpha1/conditions.ts';
+import { dataNotCached } from '../caches.ts';
 import { readClientConfig, type ClientConfigResult } from '../oauth-client/client-config.ts';
 import { preflight, targetName } from './policy.ts';
 import { stateSecretName, type PendingRotation } from './state-secret.ts';
@@ -52,6 +54,7 @@ export interface Observed {
 export interface GatherDeps {
   clients: Pick<Store<OAuthClient>, 'get'>;
   ownedSecrets: WrittenView<V1Secret>;
+  port: Pick<KubePort, 'getSecret'>;
   secrets: SecretReader;
   validators: Validators;
 }
@@ -61,20 +64,37 @@ export async function gather(
   connection: VaultConnection,
   memory: { retry: RetryState | undefined; pendingRotation: PendingRotation | undefined },
 ): Promise<Observed> {
-  const namespace = connection.metadata.namespace ?? '';
   const target = targetName(connection);
   const observed: Observed = {
     connection,
     validation: deps.validators.vaultConnection(connection),
     targetName: target,
-    target: deps.ownedSecrets.get(`${namespace}/${target}`),
-    state: deps.ownedSecrets.get(`${namespace}/${stateSecretName(connection)}`),
+    target: await ownSecret(deps, connection, target),
+    state: await ownSecret(deps, connection, stateSecretName(connection)),
     sources: undefined,
     ...memory,
   };
   // Read no Secret for a connection refused anyway (an invalid spec may name nothing readable).
   if (preflight(observed) !== undefined) return Object.freeze(observed);
   return Object.freeze({ ...observed, sources: await readSources(deps, connection) });
+}
+
+/**
+ * One of the connection's own Secrets. The cache keeps data only for Secrets of connections it knew
+ * when the Secret's event arrived; one whose owner it did not know yet (a race at start) is read whole.
+ */
+async function ownSecret(
+  deps: GatherDeps,
+  connection: VaultConnection,
+  name: string,
+): Promise<V1Secret | undefined> {
+  const namespace = connection.metadata.namespace ?? '';
+  const cached = deps.ownedSecrets.get(`${namespace}/${name}`);
+  if (!dataNotCached(cached)) return cached;
+  const owned = (cached?.metadata?.ownerReferences ?? []).some(
+    (ref) => ref.controller === true && ref.uid === connection.metadata.uid,
+  );
+  return owned ? deps.port.getSecret(namespace, name) : cached;
 }
 
 async function readSources(deps: GatherDeps, connection: VaultConnection): Promise<Sources> {

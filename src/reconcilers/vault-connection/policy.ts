@@ -14,8 +14,9 @@ import type { TokenRequest, TokenSet } from '../../oauth/index.ts';
 import type { Plan, ProvidersConfig, TokenPlan } from '../../providers/provider.ts';
 import type { ProviderRegistry } from '../../providers/registry.ts';
 import { requestFingerprint } from '../../secrets/data-hash.ts';
+import type { RecordKey } from '../../secrets/record-key.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
-import { TemplateError } from '../../secrets/template.ts';
+import { TemplateError, TemplateTooLargeError } from '../../secrets/template.ts';
 import type { Observed, RetryState } from './gather.ts';
 import { nextRefreshAt, renewalWindowMs } from './refresh-schedule.ts';
 import { rotatedRefreshToken } from './state-secret.ts';
@@ -23,14 +24,17 @@ import type { Outcome } from './status.ts';
 import {
   desiredTarget,
   isOwnedBy,
-  readRecord,
+  restartedForValue,
   targetSecretObject,
+  trustedRecord,
   upToDate,
   type PublishedRecord,
 } from './target-secret.ts';
 import { reasonForTokenError } from './token-errors.ts';
 
 export const RETRY_BASE_MS = 2_000;
+/** The most data (keys and values, in bytes) a target Secret gets; a template can copy a value many times. */
+export const MAX_TARGET_DATA_BYTES = 1024 * 1024;
 export const RETRY_MAX_MS = 5 * 60_000;
 /** Retry-After is honoured up to this long; a server asking for more is not waited for. */
 const MAX_RETRY_AFTER_MS = 6 * 3_600_000;
@@ -39,6 +43,8 @@ export interface PolicyEnv {
   now: number;
   providers: ProviderRegistry;
   providersConfig: ProvidersConfig;
+  /** Signs what coffre records on a target Secret, and verifies it before trusting it. */
+  recordKey: RecordKey;
 }
 
 /** What to request, and how to tell the shared token cache. */
@@ -73,12 +79,15 @@ export function targetName(connection: VaultConnection): string {
   return connection.spec.target?.name ?? `${connection.metadata.name ?? ''}${DEFAULT_TARGET_SUFFIX}`;
 }
 
-/** What the target Secret says it holds, if the Secret is this connection's. */
+/** What the target Secret says it holds, if the Secret is this connection's and coffre's signature holds. */
 export function publishedRecord(
   connection: VaultConnection,
   target: V1Secret | undefined,
+  key: RecordKey,
 ): PublishedRecord | undefined {
-  return target !== undefined && isOwnedBy(target, connection) ? readRecord(target) : undefined;
+  return target !== undefined && isOwnedBy(target, connection)
+    ? trustedRecord(target, connection, key)
+    : undefined;
 }
 
 export function targetConflict(targetName: string): Outcome {
@@ -207,7 +216,10 @@ export function planFor(
     ...(rotated === undefined ? {} : { rotatedRefreshToken: rotated }),
     config: env.providersConfig,
   });
-  return { plan, seed };
+  if (plan.kind !== 'token') return { plan, seed };
+  // Tokens are shared only within the namespace: never handed to, nor seeded by, another tenant.
+  const partition = connection.metadata.namespace ?? '';
+  return { plan: { ...plan, request: { ...plan.request, partition } }, seed };
 }
 
 /** Everything a token was requested with: a change of any of these makes the published token stale. */
@@ -295,20 +307,21 @@ export function decide(observed: Observed, env: PolicyEnv): Decision {
     case 'static':
       return { kind: 'publish-static', data: plan.data };
     case 'token':
-      return decideToken(observed, env.now, plan, seed);
+      return decideToken(observed, env, plan, seed);
   }
 }
 
 function decideToken(
   observed: Observed,
-  now: number,
+  env: PolicyEnv,
   plan: TokenPlan,
   seed: SecretValue | undefined,
 ): Decision {
+  const { now } = env;
   const { connection, retry } = observed;
   const hash = requestHash(connection, plan, seed);
   const forceValue = connection.metadata.annotations?.[FORCE_REFRESH_ANNOTATION];
-  const record = publishedRecord(connection, observed.target);
+  const record = publishedRecord(connection, observed.target, env.recordKey);
   const force = forceValue !== undefined && forceValue !== '' && forceValue !== record?.forceRefreshHandled;
 
   if (record !== undefined && record.requestHash === hash && !force) {
@@ -372,7 +385,12 @@ export interface TokenVerdict {
 }
 
 /** What to do with a token just obtained. */
-export function judgeToken(observed: Observed, request: TokenToRequest, token: TokenSet): TokenVerdict {
+export function judgeToken(
+  observed: Observed,
+  request: TokenToRequest,
+  token: TokenSet,
+  key: RecordKey,
+): TokenVerdict {
   const { connection } = observed;
   const { plan } = request;
   const persist = plan.request.grant.type === 'refresh_token' ? token.refreshToken : undefined;
@@ -383,7 +401,7 @@ export function judgeToken(observed: Observed, request: TokenToRequest, token: T
   let scopesWarning: string | undefined;
   if (requested !== undefined && extra.length > 0) {
     const message = `the server granted scopes beyond those requested: ${extra.join(' ')}`;
-    const record = publishedRecord(connection, observed.target);
+    const record = publishedRecord(connection, observed.target, key);
     const previouslyExtra = (record?.grantedScopes ?? []).filter((s) => !requested.includes(s));
     if (previouslyExtra.join(' ') !== extra.join(' ')) scopesWarning = message;
     const strict = connection.spec.auth0?.strictScopes ?? connection.spec.oauth2?.strictScopes ?? false;
@@ -413,11 +431,26 @@ export function judgeToken(observed: Observed, request: TokenToRequest, token: T
         requestHash: request.requestHash,
         issuedAt: token.issuedAt,
         ...(token.expiresAt === undefined ? {} : { expiresAt: token.expiresAt }),
-        ...(token.grantedScopes === undefined ? {} : { grantedScopes: token.grantedScopes }),
+        ...(token.grantedScopes === undefined ? {} : { grantedScopes: recordedScopes(token.grantedScopes) }),
         ...(request.forceValue === undefined ? {} : { forceRefreshHandled: request.forceValue }),
       },
     },
   };
+}
+
+/** The granted-scopes annotation holds at most this many bytes (annotations share 256 KiB in all). */
+export const MAX_RECORDED_SCOPES_BYTES = 16 * 1024;
+
+/** The granted scopes as recorded on the target Secret: in order, until the annotation would be too long. */
+export function recordedScopes(scopes: readonly string[]): string[] {
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const scope of scopes) {
+    bytes += Buffer.byteLength(scope) + (kept.length === 0 ? 0 : 1);
+    if (bytes > MAX_RECORDED_SCOPES_BYTES) break;
+    kept.push(scope);
+  }
+  return kept;
 }
 
 export interface FailureVerdict {
@@ -470,13 +503,25 @@ export function planTargetWrite(
   observed: Observed,
   published: ReadonlyMap<string, SecretValue>,
   record: Omit<PublishedRecord, 'dataHash'>,
+  key: RecordKey,
 ): TargetWrite {
   const { connection, target } = observed;
   const template = connection.spec.target?.template;
   let desired;
   try {
-    desired = desiredTarget(observed.targetName, published, template, record);
+    desired = desiredTarget(observed.targetName, published, template, record, MAX_TARGET_DATA_BYTES);
   } catch (error) {
+    if (error instanceof TemplateTooLargeError) {
+      return {
+        kind: 'refuse',
+        outcome: {
+          kind: 'blocked',
+          reason: Reason.TemplateTooLarge,
+          message: `the target Secret ${observed.targetName} would hold more than ${MAX_TARGET_DATA_BYTES} bytes of data: nothing was written; publish fewer or smaller keys`,
+          credentials: 'present',
+        },
+      };
+    }
     if (error instanceof TemplateError) {
       return {
         kind: 'refuse',
@@ -490,7 +535,7 @@ export function planTargetWrite(
     }
     throw error;
   }
-  const wanted = targetSecretObject(connection, desired, template, target);
+  const wanted = targetSecretObject(connection, desired, template, target, key);
   if (upToDate(target, wanted)) return { kind: 'unchanged' };
   if (target?.type !== undefined && target.type !== wanted.type) {
     // The API server never changes a Secret's type in place; coffre does not delete Secrets.
@@ -504,9 +549,13 @@ export function planTargetWrite(
       },
     };
   }
-  const previous = publishedRecord(connection, target);
+  const previous = publishedRecord(connection, target, key);
   const changed = previous !== undefined && previous.dataHash !== desired.dataHash;
-  return { kind: 'write', secret: wanted, restartFor: changed ? desired.dataHash : undefined };
+  return {
+    kind: 'write',
+    secret: wanted,
+    restartFor: changed ? restartedForValue(connection, desired.dataHash, key) : undefined,
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { TokenEngine, TokenSet } from '../../oauth/index.ts';
 import type { EventRecorder } from '../../observability/events.ts';
 import type { ProvidersConfig } from '../../providers/provider.ts';
 import type { ProviderRegistry } from '../../providers/registry.ts';
+import type { RecordKey } from '../../secrets/record-key.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
 import { findCondition } from '../conditions.ts';
 import { eventTarget, reportStatus, type ReportKind } from '../report.ts';
@@ -72,6 +73,8 @@ export interface VaultConnectionReconcilerDeps {
   validators: Validators;
   clock: Clock;
   random: () => number;
+  /** The operator's record key (loaded once, from its Secret). */
+  recordKey: () => Promise<RecordKey>;
   observer?: ConnectionObserver;
 }
 
@@ -120,6 +123,7 @@ export class VaultConnectionReconciler implements Reconciler {
       return undefined;
     }
     if (connection.metadata.deletionTimestamp !== undefined) return undefined;
+    const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
     const observed = await gather(this.#deps, connection, {
       retry: this.#retries.get(id),
@@ -129,6 +133,7 @@ export class VaultConnectionReconciler implements Reconciler {
       now,
       providers: this.#deps.providers,
       providersConfig: this.#deps.providersConfig,
+      recordKey,
     };
     const decision = decide(observed, env);
     const expiring = publishesExpiringTokens(connection, decision);
@@ -155,7 +160,7 @@ export class VaultConnectionReconciler implements Reconciler {
         result = ending({ kind: 'token-valid' }, { refreshAt: decision.refreshAt });
         break;
       case 'publish-static': {
-        const published = await this.#publish(observed, decision.data, {}, context);
+        const published = await this.#publish(observed, decision.data, {}, recordKey, context);
         result =
           published.outcome === undefined
             ? ending({ kind: 'static-published' }, { target: published.target, wrote: published.wrote })
@@ -163,20 +168,24 @@ export class VaultConnectionReconciler implements Reconciler {
         break;
       }
       case 'request':
-        result = { ...(await this.#requestAndPublish(id, observed, decision.token, now, context)), expiring };
+        result = {
+          ...(await this.#requestAndPublish(id, observed, decision.token, env, context)),
+          expiring,
+        };
         break;
     }
-    return this.#finish(observed, now, context, result);
+    return this.#finish(observed, env, context, result);
   }
 
   async #requestAndPublish(
     id: string,
     observed: Observed,
     request: TokenToRequest,
-    now: number,
+    env: PolicyEnv,
     context: ReconcileContext,
   ): Promise<Omit<Ending, 'expiring'>> {
     const { connection } = observed;
+    const { now, recordKey: key } = env;
     let token: TokenSet;
     try {
       token = await requestToken(this.#deps, connection, request);
@@ -188,7 +197,7 @@ export class VaultConnectionReconciler implements Reconciler {
       return { outcome: failure.outcome, target: observed.target, requeueAfterMs: failure.requeueAfterMs };
     }
     this.#retries.delete(id);
-    const verdict = judgeToken(observed, request, token);
+    const verdict = judgeToken(observed, request, token, key);
     if (verdict.persist !== undefined) {
       // Rotation: persist the new refresh token before the new access token is used anywhere.
       await this.#persist(id, connection, verdict.persist, request.seed);
@@ -202,14 +211,14 @@ export class VaultConnectionReconciler implements Reconciler {
       );
     }
     if (verdict.next.kind === 'refuse') return { outcome: verdict.next.outcome, target: observed.target };
-    const published = await this.#publish(observed, verdict.next.data, verdict.next.record, context);
+    const published = await this.#publish(observed, verdict.next.data, verdict.next.record, key, context);
     if (published.outcome !== undefined) return { outcome: published.outcome, target: published.target };
     this.#deps.observer?.refreshed?.(connection, 'success');
     return {
       outcome: { kind: 'token-valid' },
       target: published.target,
       wrote: published.wrote,
-      refreshAt: scheduleFor(connection, publishedRecord(connection, published.target)),
+      refreshAt: scheduleFor(connection, publishedRecord(connection, published.target, key)),
     };
   }
 
@@ -230,10 +239,11 @@ export class VaultConnectionReconciler implements Reconciler {
     observed: Observed,
     data: ReadonlyMap<string, SecretValue>,
     record: Omit<PublishedRecord, 'dataHash'>,
+    key: RecordKey,
     context: ReconcileContext,
   ): Promise<Published> {
     const { connection } = observed;
-    const write = planTargetWrite(observed, data, record);
+    const write = planTargetWrite(observed, data, record, key);
     if (write.kind === 'refuse') return { outcome: write.outcome, target: observed.target };
     if (write.kind === 'unchanged') return { outcome: undefined, target: observed.target, wrote: false };
     context.signal.throwIfAborted();
@@ -247,12 +257,13 @@ export class VaultConnectionReconciler implements Reconciler {
 
   async #finish(
     observed: Observed,
-    now: number,
+    env: PolicyEnv,
     context: ReconcileContext,
     ending: Ending,
   ): Promise<ReconcileResult | undefined> {
     const { connection } = observed;
-    const record = publishedRecord(connection, ending.target);
+    const { now } = env;
+    const record = publishedRecord(connection, ending.target, env.recordKey);
     const status = desiredStatus(connection.status, {
       generation: connection.metadata.generation ?? 0,
       outcome: ending.outcome,

@@ -159,8 +159,20 @@ export function desiredStatus(
     status.secretName = input.secretName;
     if (expiring && record.issuedAt !== undefined) status.lastRefreshTime = formatTime(record.issuedAt);
     if (expiring && record.expiresAt !== undefined) status.expiresAt = formatTime(record.expiresAt);
-    if (record.grantedScopes !== undefined) status.grantedScopes = record.grantedScopes;
+    if (record.grantedScopes !== undefined) status.grantedScopes = capList(record.grantedScopes);
   }
   if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
   return status;
+}
+
+/** At most this many entries of a list in status; a server may grant thousands of scopes. */
+export const MAX_STATUS_LIST = 64;
+
+/**
+ * A list as status shows it: whole when short, else its first entries and a last one that says how many
+ * were left out, so that a status patch never grows with what a token endpoint sends.
+ */
+export function capList(values: readonly string[], max = MAX_STATUS_LIST): string[] {
+  if (values.length <= max) return [...values];
+  return [...values.slice(0, max - 1), `(+${values.length - (max - 1)} more)`];
 }

@@ -21,6 +21,7 @@ import {
   clientConfig,
   credentials,
   env,
+  recordKey,
   hashOf,
   now,
   observe,
@@ -369,7 +370,7 @@ describe('judgeToken', () => {
     ['should publish when the server says nothing of the scopes', strict, {}, token(), 'publish', false],
   ])('%s', (_title, spec, options, granted, expected, warns) => {
     const observed = observe(vaultConnection(spec), options);
-    const verdict = judgeToken(observed, requestFor(observed), granted);
+    const verdict = judgeToken(observed, requestFor(observed), granted, recordKey);
     const next =
       verdict.next.kind === 'refuse' && 'reason' in verdict.next.outcome
         ? `refuse ${verdict.next.outcome.reason}`
@@ -383,7 +384,7 @@ describe('judgeToken', () => {
     const vc = vaultConnection(auth0Spec, { [FORCE_REFRESH_ANNOTATION]: '3' });
     const observed = observe(vc);
     const request = requestFor(observed);
-    const verdict = judgeToken(observed, request, token({ grantedScopes: ['read:users'] }));
+    const verdict = judgeToken(observed, request, token({ grantedScopes: ['read:users'] }), recordKey);
     expect(verdict.next).toMatchObject({
       kind: 'publish',
       record: {
@@ -419,7 +420,12 @@ describe('judgeToken', () => {
     ['should not persist a refresh token sent with client credentials', auth0Spec, {}, undefined],
   ])('%s', (_title, spec, options, persisted) => {
     const observed = observe(vaultConnection(spec), options);
-    const verdict = judgeToken(observed, requestFor(observed), token({ refreshToken: secret('rotated') }));
+    const verdict = judgeToken(
+      observed,
+      requestFor(observed),
+      token({ refreshToken: secret('rotated') }),
+      recordKey,
+    );
     expect(verdict.persist?.reveal()).toBe(persisted);
   });
 });
@@ -484,7 +490,7 @@ describe('planTargetWrite', () => {
     vaultConnection({ ...auth0Spec, target: { template } });
 
   it('should write a new target, without restarting workloads', () => {
-    expect(planTargetWrite(observe(connection), data, record)).toMatchObject({
+    expect(planTargetWrite(observe(connection), data, record, recordKey)).toMatchObject({
       kind: 'write',
       restartFor: undefined,
       secret: { metadata: { name: 'auth0-management-token', namespace: 'payments' }, type: 'Opaque' },
@@ -493,27 +499,31 @@ describe('planTargetWrite', () => {
 
   it('should not write when the target already says the same', () => {
     const target = publishedTarget(connection, record, 'token-2');
-    expect(planTargetWrite(observe(connection, { target }), data, record)).toEqual({ kind: 'unchanged' });
+    expect(planTargetWrite(observe(connection, { target }), data, record, recordKey)).toEqual({
+      kind: 'unchanged',
+    });
   });
 
   it('should restart workloads when the published data changed', () => {
     const target = publishedTarget(connection, record, 'token-1');
-    const write = planTargetWrite(observe(connection, { target }), data, record);
+    const write = planTargetWrite(observe(connection, { target }), data, record, recordKey);
     expect(write.kind === 'write' && write.restartFor).toMatch(/^[0-9a-f]{16,}$/);
   });
 
   it('should not restart workloads when only the annotations changed', () => {
     const target = publishedTarget(connection, record, 'token-2');
-    const write = planTargetWrite(observe(connection, { target }), data, {
-      ...record,
-      forceRefreshHandled: '1',
-    });
+    const write = planTargetWrite(
+      observe(connection, { target }),
+      data,
+      { ...record, forceRefreshHandled: '1' },
+      recordKey,
+    );
     expect(write).toMatchObject({ kind: 'write', restartFor: undefined });
   });
 
   it('should report TemplateError for a template naming an unknown key', () => {
     const vc = templated({ data: { Authorization: 'Bearer {{ .refresh_token }}' } });
-    expect(planTargetWrite(observe(vc), data, record)).toMatchObject({
+    expect(planTargetWrite(observe(vc), data, record, recordKey)).toMatchObject({
       kind: 'refuse',
       outcome: { kind: 'blocked', reason: 'TemplateError', credentials: 'present' },
     });
@@ -522,7 +532,7 @@ describe('planTargetWrite', () => {
   it('should refuse to change the type of an existing Secret', () => {
     const target = publishedTarget(connection, record, 'token-1');
     const vc = templated({ type: 'kubernetes.io/basic-auth', data: { password: '{{ .access_token }}' } });
-    expect(planTargetWrite(observe(vc, { target }), data, record)).toMatchObject({
+    expect(planTargetWrite(observe(vc, { target }), data, record, recordKey)).toMatchObject({
       kind: 'refuse',
       outcome: { reason: 'TemplateError' },
     });

@@ -2,6 +2,7 @@
 // it writes, in which order, and what it asks of the token engine. The decisions themselves are tested
 // as tables in vault-connection-policy.test.ts; the real API server in test/integration/operator/.
 import type { V1Secret } from '@kubernetes/client-node';
+import { createRecordKey } from '../../../src/secrets/record-key.ts';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY_LABEL } from '../../../src/api/v1alpha1/metadata-keys.ts';
 import type { OAuthClient, VaultConnection } from '../../../src/api/v1alpha1/resources.ts';
@@ -86,6 +87,7 @@ function setup(spec: VaultConnectionSpec, answers: (TokenSet | Error)[], clock =
     validators: createValidators(),
     clock,
     random: () => 0.5,
+    recordKey: () => Promise.resolve(recordKey),
   });
   const reconcile = (): Promise<ReconcileResult | undefined> =>
     reconciler.reconcile(
@@ -118,6 +120,8 @@ function tokenAt(clock: FakeClock, overrides: Partial<TokenSet> = {}): TokenSet 
     ...overrides,
   };
 }
+
+const recordKey = createRecordKey(new Uint8Array(32).fill(3));
 
 describe('VaultConnectionReconciler', () => {
   it('should publish a new token, report Ready and come back before it expires', async () => {

@@ -6,6 +6,7 @@ import type { VaultConnectionSpec } from '../../../../src/api/v1alpha1/vault-con
 import { createValidators } from '../../../../src/api/validation.ts';
 import type { ClientConfig, TokenSet } from '../../../../src/oauth/index.ts';
 import { createProviderRegistry } from '../../../../src/providers/registry.ts';
+import { createRecordKey } from '../../../../src/secrets/record-key.ts';
 import { secret } from '../../../../src/secrets/secret-value.ts';
 import type { Observed, RetryState, Sources } from '../../../../src/reconcilers/vault-connection/gather.ts';
 import {
@@ -25,10 +26,13 @@ import { FakeClock } from '../../../support/fake-clock.ts';
 export const validators = createValidators();
 export const clock = new FakeClock();
 export const now = clock.now();
+/** The operator's record key in these tables. */
+export const recordKey = createRecordKey(new Uint8Array(32).fill(9));
 export const env: PolicyEnv = {
   now,
   providers: createProviderRegistry(),
   providersConfig: { slackApiBaseUrl: 'https://slack.com/api', shopifyBaseUrl: 'https://{shop}/admin' },
+  recordKey,
 };
 
 export const auth0Spec: VaultConnectionSpec = {
@@ -115,9 +119,9 @@ export function publishedTarget(
   ]);
   const desired = desiredTarget(targetName(connection), data, template, record);
   return {
-    ...targetSecretObject(connection, desired, template, undefined),
+    ...targetSecretObject(connection, desired, template, undefined, recordKey),
     metadata: {
-      ...targetSecretObject(connection, desired, template, undefined).metadata,
+      ...targetSecretObject(connection, desired, template, undefined, recordKey).metadata,
       resourceVersion: '7',
     },
   };
