@@ -7,15 +7,12 @@ import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { connect, rootCertificates } from 'node:tls';
 import { Agent, fetch } from 'undici';
-import {
-  ConditionType,
-  connectionTypes,
-  type OAuthClient,
-  type VaultConnection,
-} from '../api/v1alpha1/index.ts';
+import { ConditionType } from '../api/v1alpha1/conditions.ts';
+import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
+import { type OAuthClient, type VaultConnection } from '../api/v1alpha1/resources.ts';
 import {
   createAddressPolicy,
-  describeAddressClass,
+  describeRefusal,
   isIpLiteral,
   stripDecorations,
 } from '../oauth/address-policy.ts';
@@ -338,8 +335,8 @@ async function addressCheck(
     ];
   }
   const refused = addresses.flatMap((address) => {
-    const refusedClass = policy.refusedClass(address);
-    return refusedClass === undefined ? [] : [`${address} is ${describeAddressClass(refusedClass)}`];
+    const refusal = policy.refusal(address);
+    return refusal === undefined ? [] : [`${address} is ${describeRefusal(refusal)}`];
   });
   if (refused.length > 0) {
     return [

@@ -1,12 +1,9 @@
 // What the commands say about a connection, decided from the VaultConnection alone (pure: no I/O, the
 // clock passed in). `status` uses nothing else, so it needs no permission beyond coffre-view.
-import {
-  ConditionType,
-  connectionTypes,
-  DEFAULT_TARGET_SUFFIX,
-  type Condition,
-  type VaultConnection,
-} from '../api/v1alpha1/index.ts';
+import { ConditionType, type Condition } from '../api/v1alpha1/conditions.ts';
+import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
+import { type VaultConnection } from '../api/v1alpha1/resources.ts';
+import { DEFAULT_TARGET_SUFFIX } from '../api/v1alpha1/vault-connection.ts';
 
 /** The state shown for a connection, after kstatus: Stalled is "not Ready, and waiting will not help". */
 export type ConnectionState = 'Ready' | 'Empty' | 'Expired' | 'Stalled' | 'Reconciling';

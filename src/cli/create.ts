@@ -4,13 +4,13 @@
 // Secret as a stub with blank values, to fill in or to seal, never with a value typed here.
 import { stringify } from 'yaml';
 import {
-  API_VERSION,
   ConnectionTypes,
   connectionTypes,
-  OAuthGrants,
   type ConnectionType,
   type CredentialVariant,
-} from '../api/v1alpha1/index.ts';
+} from '../api/v1alpha1/connection-types.ts';
+import { API_VERSION } from '../api/v1alpha1/resources.ts';
+import { OAuthGrants } from '../api/v1alpha1/vault-connection.ts';
 import { createValidators, formatProblems } from '../api/validation.ts';
 import { isKubeApiError } from '../controller/kube-http.ts';
 import {

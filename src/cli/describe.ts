@@ -1,12 +1,9 @@
 // `kubectl coffre describe NAME`: one connection in full — its conditions and their history (the Events
 // of each transition), the target Secret's keys (never its values), the OAuthClient it uses, and what
 // the caller, and a viewer, may see. Each part the caller may not read is named, not an error.
-import {
-  ConditionType,
-  connectionTypes,
-  type OAuthClient,
-  type VaultConnection,
-} from '../api/v1alpha1/index.ts';
+import { ConditionType } from '../api/v1alpha1/conditions.ts';
+import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
+import { type OAuthClient, type VaultConnection } from '../api/v1alpha1/resources.ts';
 import { connectionFlags, outputFlag, stringFlag, type Command } from './command.ts';
 import { sharingWith, stateOf, targetSecretName } from './connection-view.ts';
 import { usageError } from './errors.ts';

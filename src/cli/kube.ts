@@ -3,7 +3,7 @@
 // more than the command needs. Built on the operator's raw HTTP client (src/controller/), so the CLI
 // speaks to the API server exactly as the operator does and keeps one import path for it.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION, type OAuthClient, type VaultConnection } from '../api/v1alpha1/index.ts';
+import { API_VERSION, type OAuthClient, type VaultConnection } from '../api/v1alpha1/resources.ts';
 import { slimKubeConfig } from '../controller/kube-config.ts';
 import { createKubeHttp, isKubeApiError, type KubeHttp, type KubeRequest } from '../controller/kube-http.ts';
 import { CliError, ExitCode } from './errors.ts';

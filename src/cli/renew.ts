@@ -4,13 +4,13 @@
 // Honoured is read from the target Secret's force-refresh-handled annotation when the caller may get
 // that Secret — as metadata only, so no value crosses the wire — and otherwise from the status: a new
 // lastRefreshTime (one-second resolution) or a failed Ready condition written after the request.
+import { ConditionType } from '../api/v1alpha1/conditions.ts';
 import {
-  ConditionType,
   EXPIRES_AT_ANNOTATION,
   FORCE_REFRESH_ANNOTATION,
   FORCE_REFRESH_HANDLED_ANNOTATION,
-  type VaultConnection,
-} from '../api/v1alpha1/index.ts';
+} from '../api/v1alpha1/metadata-keys.ts';
+import { type VaultConnection } from '../api/v1alpha1/resources.ts';
 import { parseDuration } from '../duration.ts';
 import {
   allNamespacesFlag,

@@ -1,7 +1,7 @@
 // What to do about each reason the operator reports: the table of docs/operations.md ("Troubleshooting
 // by reason"), held here once. `check` prints it; a unit test compares it with the document, row by
 // row, so the two cannot drift.
-import { Reason, reasonCatalogue } from '../api/v1alpha1/index.ts';
+import { Reason, reasonCatalogue } from '../api/v1alpha1/conditions.ts';
 
 export interface TroubleshootingRow {
   reasons: readonly Reason[];
@@ -44,6 +44,11 @@ export const troubleshooting: readonly TroubleshootingRow[] = [
     action: '`spec.target.template.data` names an unknown key; the message lists the available ones.',
   },
   {
+    reasons: [Reason.TemplateTooLarge],
+    action:
+      'The rendered target would hold more than 1 MiB of data; nothing is written. Publish fewer or smaller keys.',
+  },
+  {
     reasons: [Reason.EndpointRefused],
     action:
       'The endpoint is not https, or resolves to loopback, private, link-local or metadata addresses. For an in-cluster identity provider, add its range to `--allowed-cidrs` (`operator.allowedCIDRs`).',
@@ -67,7 +72,7 @@ export const troubleshooting: readonly TroubleshootingRow[] = [
       'Client ID, secret or authMethod are wrong, or the grant is not enabled for the client. Not retried until the Secret, OAuthClient or spec changes.',
   },
   {
-    reasons: [Reason.InvalidGrant, Reason.InvalidScope],
+    reasons: [Reason.InvalidGrant, Reason.InvalidScope, Reason.InvalidTarget],
     action: 'The client is not authorised for the audience or scopes. Not retried until something changes.',
   },
   {

@@ -70,7 +70,7 @@ describe('kubectl coffre check', () => {
     });
     expect(find('SSRF policy')?.result).toBe('fail');
     expect(find('SSRF policy')?.detail).toMatch(
-      /^127\.0\.0\.1 is a loopback address: refused by the operator's SSRF policy \(EndpointRefused\); allowlist it with --allowed-cidrs/,
+      /^127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8, [^)]*\): refused by the operator's SSRF policy \(EndpointRefused\); allowlist it with --allowed-cidrs/,
     );
     expect(find('TLS')).toMatchObject({ result: 'fail' });
     expect(find('TLS')?.detail).toMatch(

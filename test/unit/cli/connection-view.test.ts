@@ -1,6 +1,7 @@
 // What status says about a connection, decided from the VaultConnection alone.
 import { describe, expect, it } from 'vitest';
-import type { Condition, VaultConnection } from '../../../src/api/v1alpha1/index.ts';
+import type { Condition } from '../../../src/api/v1alpha1/conditions.ts';
+import type { VaultConnection } from '../../../src/api/v1alpha1/resources.ts';
 import { shareCounts, stateOf, statusRows } from '../../../src/cli/connection-view.ts';
 import { relative, shortDuration, table } from '../../../src/cli/format.ts';
 
