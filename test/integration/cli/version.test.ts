@@ -55,7 +55,8 @@ describe('kubectl coffre version', () => {
     );
   });
 
-  it.skipIf(!hasKubectl)('runs as a kubectl plugin (skipped: no kubectl on PATH)', async () => {
+  it('runs as a kubectl plugin', async (context) => {
+    if (!hasKubectl) context.skip('kubectl is not on PATH');
     const team = await teamNamespace('cli-plugin', { empty: false });
     const kubeconfig = await kubeconfigFile();
     const list = await kubectl(['plugin', 'list'], kubeconfig);
