@@ -10,8 +10,8 @@
 // archive, an SEA asset; (3) a small CommonJS launcher, the SEA's main script, unpacks the archive once
 // into the user's cache directory (keyed by its hash) and require()s src/cli/main.ts from there — Node
 // strips the types, as it does for `npm start`; (4) `node --experimental-sea-config` makes the blob and
-// postject injects it into a copy of this Node binary. postject is an npm package this repository does
-// not depend on yet: without it the script stops after the blob, exit code 3, saying so.
+// postject (a pinned devDependency) injects it into a copy of this Node binary; where it is missing
+// (an install without devDependencies) the script stops after the blob, exit code 3, saying so.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
