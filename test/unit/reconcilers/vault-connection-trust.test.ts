@@ -4,7 +4,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { EXPIRES_AT_ANNOTATION } from '../../../src/api/v1alpha1/metadata-keys.ts';
-import type { VaultConnectionSpec } from '../../../src/api/v1alpha1/vault-connection.ts';
 import {
   MAX_RECORDED_SCOPES_BYTES,
   MAX_TARGET_DATA_BYTES,
