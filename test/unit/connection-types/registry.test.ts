@@ -1,7 +1,7 @@
 // A connection type is one folder and two registry lines: these tests fail when a registered type lacks
 // a piece the operator needs, when the API's list and the operator's registry disagree, and when the
 // API (which scripts/generate imports) would reach a provider or a token adapter.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,13 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 describe('the connection-type registry', () => {
   it('should register every type the API lists, in the same order, and nothing else', () => {
     expect(Object.keys(connectionTypeRegistry)).toEqual([...ConnectionTypes]);
+  });
+
+  it('should list every folder of src/connection-types (a folder in neither list is dead code)', () => {
+    const folders = readdirSync(resolve(repo, 'src/connection-types'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    expect(folders.sort()).toEqual([...ConnectionTypes].sort());
   });
 
   it.each(ConnectionTypes)('should find %s complete', (type) => {
