@@ -8,6 +8,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createManager, type Manager } from './controller/manager.ts';
 import { createKubePort } from './kube/kube-port.ts';
+import { OwnedSecretData } from './kube/owned-secret-data.ts';
 import { loadRecordKey, recordKeySource } from './kube/record-key-secret.ts';
 import { SecretReader } from './kube/secret-reader.ts';
 import { createTokenEngine, type TokenEngine } from './oauth/index.ts';
@@ -31,6 +32,8 @@ export interface Operator {
   engine: TokenEngine;
   /** The shared caches (diagnostics and tests: what the operator holds in memory). */
   caches: Caches;
+  /** The data of coffre's own Secrets held in memory: one entry per target or state Secret read. */
+  ownedSecretData: OwnedSecretData;
   /** Starts informers, waits for caches, then competes for leadership (or leads). Aborting stops it. */
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
@@ -69,6 +72,7 @@ export function createOperator(deps: OperatorDeps): Operator {
       secrets.forget(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
     },
   });
+  const ownedSecretData = new OwnedSecretData(port);
   const events = createEventRecorder(port, clock, logger, config.leaderElection.identity);
   const engine = createTokenEngine({
     fetch: {
@@ -96,6 +100,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     providersConfig: config.providers,
     observer: connectionMetrics(metrics),
     recordKey,
+    ownedData: ownedSecretData,
     workers: config.workers,
   });
   setupOAuthClientController(manager, caches, {
@@ -107,6 +112,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     manager,
     engine,
     caches,
+    ownedSecretData,
     async start(signal) {
       signal?.addEventListener('abort', () => void manager.stop(), { once: true });
       // Without leader election nothing waits for the operator's namespace: a missing key Secret that

@@ -55,11 +55,6 @@ export class Manager {
   readonly options: ResolvedManagerOptions;
   readonly http: KubeHttp;
   readonly #informers: Informer<KubeObject>[] = [];
-  /** Informers that start once another has synced (InformerSpec.startAfter). */
-  readonly #startAfter = new Map<
-    Informer<KubeObject>,
-    { waitForSync(signal?: AbortSignal): Promise<void> }
-  >();
   readonly #controllers: Controller<KubeObject>[] = [];
   readonly #elector: LeaderElector | undefined;
   readonly #leaseWatch: Informer<Lease> | undefined;
@@ -123,8 +118,6 @@ export class Manager {
     this.#assertNotStarted('informer');
     const informer = this.#newInformer(spec);
     this.#informers.push(informer as unknown as Informer<KubeObject>);
-    if (spec.startAfter !== undefined)
-      this.#startAfter.set(informer as unknown as Informer<KubeObject>, spec.startAfter);
     return informer;
   }
 
@@ -155,19 +148,7 @@ export class Manager {
 
   async #start(): Promise<void> {
     const { logger } = this.options;
-    for (const informer of this.#informers) {
-      const before = this.#startAfter.get(informer);
-      if (before === undefined) informer.start();
-      else {
-        // A stop before `before` synced rejects its wait: the informer then never starts, which is right.
-        before.waitForSync(this.#startAbort.signal).then(
-          () => {
-            if (this.#stopping === undefined) informer.start();
-          },
-          () => undefined,
-        );
-      }
-    }
+    for (const informer of this.#informers) informer.start();
     this.#leaseWatch?.start();
     try {
       await Promise.all(this.#informers.map((informer) => informer.waitForSync(this.#startAbort.signal)));

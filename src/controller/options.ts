@@ -248,11 +248,6 @@ export interface InformerSpec<T extends KubeObject> {
   watchTimeoutSeconds?: number;
   watchInactivityMs?: number;
   backoff?: Partial<BackoffPolicy>;
-  /**
-   * Start listing only once this informer has synced (manager-level): for a transform that consults
-   * another cache, e.g. coffre's own Secrets kept with data only when their owner is a known connection.
-   */
-  startAfter?: { waitForSync(signal?: AbortSignal): Promise<void> };
 }
 
 export interface InformerContext {

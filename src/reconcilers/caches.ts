@@ -1,11 +1,9 @@
 // The informers both controllers read, created once (like controller-runtime's shared cache), with the
 // indexes that map a changed Secret or OAuthClient back to the objects that reference it.
-import type { V1Secret } from '@kubernetes/client-node';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/v1alpha1/metadata-keys.ts';
 import { GROUP, VERSION, type OAuthClient, type VaultConnection } from '../api/v1alpha1/resources.ts';
 import type { Informer, ResourceRef } from '../controller/informer.ts';
 import type { Manager } from '../controller/manager.ts';
-import { withoutManagedFields } from '../controller/transforms.ts';
 import type { KubeObject, ObjectKey } from '../controller/types.ts';
 import { targetName } from './vault-connection/policy.ts';
 import { stateSecretName } from './vault-connection/state-secret.ts';
@@ -18,53 +16,16 @@ const CLIENTS: ResourceRef = { group: GROUP, version: VERSION, plural: 'oauthcli
 export const BY_SECRET = 'secret';
 /** Index of connections by the `namespace/name` of their OAuthClient. */
 export const BY_OAUTH_CLIENT = 'oauthclient';
-/** Index of connections by uid, for the owner of a Secret. */
-export const BY_UID = 'uid';
-
-/**
- * Marks a Secret whose data the owned-Secrets cache did not keep. A tenant can put coffre's label on
- * any Secret, so the cache keeps data only for the Secrets coffre publishes to: those whose controller
- * owner reference is a connection it knows by uid, under that connection's target or state name.
- */
-export const DATA_NOT_CACHED: unique symbol = Symbol('coffre.dev/data-not-cached');
-
-export function dataNotCached(secret: V1Secret | undefined): boolean {
-  return secret !== undefined && (secret as { [DATA_NOT_CACHED]?: true })[DATA_NOT_CACHED] === true;
-}
-
-/** The transform of the owned-Secrets cache: everything of coffre's own Secrets, metadata of the rest. */
-export function ownedSecretFilter(
-  connectionByUid: (uid: string) => VaultConnection | undefined,
-): (secret: V1Secret & KubeObject) => V1Secret & KubeObject {
-  return (object) => {
-    const secret = withoutManagedFields(object);
-    const meta = secret.metadata ?? {};
-    const owner = (meta.ownerReferences ?? []).find(
-      (ref) =>
-        ref.controller === true && ref.kind === 'VaultConnection' && ref.apiVersion.startsWith(`${GROUP}/`),
-    );
-    const connection = owner === undefined ? undefined : connectionByUid(owner.uid);
-    if (
-      connection !== undefined &&
-      connection.metadata.namespace === meta.namespace &&
-      (meta.name === targetName(connection) || meta.name === stateSecretName(connection))
-    ) {
-      return secret;
-    }
-    const { data: _data, stringData: _stringData, ...rest } = secret;
-    return { ...rest, [DATA_NOT_CACHED]: true } as V1Secret & KubeObject;
-  };
-}
 
 export interface Caches {
   connections: Informer<VaultConnection & KubeObject>;
   clients: Informer<OAuthClient & KubeObject>;
   /**
-   * coffre's own Secrets: label-selected, with data only for the target and state Secrets of known
-   * connections (see ownedSecretFilter), so what it holds grows with connections, not with what
-   * tenants label. Starts once the connections are cached, so no Secret of ours is stripped at start.
+   * coffre's own Secrets, label-selected and metadata only: a tenant can label any Secret as coffre's,
+   * so their data is never watched; the data of a connection's own target and state Secrets is read by
+   * name (kube/owned-secret-data.ts).
    */
-  ownedSecrets: Informer<V1Secret & KubeObject>;
+  ownedSecrets: Informer<KubeObject>;
   /**
    * Every Secret, metadata only and trimmed to name/namespace/resourceVersion: change notifications
    * for the Secrets connections reference, without holding any Secret's data.
@@ -93,21 +54,14 @@ export function createCaches(manager: Manager, namespaces: readonly string[]): C
   const informer = <T extends KubeObject>(
     name: string,
     resource: ResourceRef,
-    extra: {
-      labelSelector?: string;
-      metadataOnly?: boolean;
-      transform?: (object: T) => T;
-      startAfter?: Informer<KubeObject>;
-    } = {},
+    extra: { labelSelector?: string; metadataOnly?: boolean; transform?: (object: T) => T } = {},
   ) => manager.informer<T>({ name, resource, namespaces, ...extra });
 
   const connections = informer<VaultConnection & KubeObject>('vaultconnections', CONNECTIONS);
   const clients = informer<OAuthClient & KubeObject>('oauthclients', CLIENTS);
-  connections.addIndex(BY_UID, (vc) => (vc.metadata.uid === undefined ? [] : [vc.metadata.uid]));
-  const ownedSecrets = informer<V1Secret & KubeObject>('owned-secrets', SECRETS, {
+  const ownedSecrets = informer<KubeObject>('owned-secrets', SECRETS, {
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-    transform: ownedSecretFilter((uid) => connections.store.byIndex(BY_UID, uid)[0]),
-    startAfter: connections as unknown as Informer<KubeObject>,
+    metadataOnly: true,
   });
   const secretMetadata = informer<KubeObject>('secret-metadata', SECRETS, {
     metadataOnly: true,

@@ -1,5 +1,6 @@
 // Act: the I/O a decision calls for — request a token, persist a rotated refresh token, write the
 // target Secret, restart workloads. What to do was decided by the policy; these only do it.
+import type { OwnedSecretData } from '../../kube/owned-secret-data.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import { Reason } from '../../api/v1alpha1/conditions.ts';
 import { RESTARTED_FOR_ANNOTATION } from '../../api/v1alpha1/metadata-keys.ts';
@@ -20,6 +21,7 @@ export const VAULT_CONNECTION_KIND = { apiVersion: API_VERSION, kind: 'VaultConn
 export interface ActDeps {
   port: KubePort;
   ownedSecrets: WrittenView<V1Secret>;
+  ownedData: Pick<OwnedSecretData, 'remember'>;
   events: EventRecorder;
   engine: TokenEngine;
   clock: Clock;
@@ -41,9 +43,15 @@ export async function requestToken(
   return engine.getToken(request.plan.request, { minTtlMs: 0, force: true });
 }
 
+/** A write, for the next reconcile (before the watch reports it) and for reading its version later. */
+function remember(deps: Pick<ActDeps, 'ownedSecrets' | 'ownedData'>, written: V1Secret): void {
+  deps.ownedSecrets.wrote(written);
+  deps.ownedData.remember(written);
+}
+
 /** Writes the rotated refresh token to the state Secret. */
 export async function persistRotation(
-  deps: Pick<ActDeps, 'port' | 'ownedSecrets'>,
+  deps: Pick<ActDeps, 'port' | 'ownedSecrets' | 'ownedData'>,
   connection: VaultConnection,
   rotation: PendingRotation,
 ): Promise<void> {
@@ -57,12 +65,14 @@ export async function persistRotation(
     });
   }
   const body = stateSecretObject(connection, rotation);
-  if (existing === undefined) {
-    deps.ownedSecrets.wrote(await deps.port.createSecret(namespace, body));
-    return;
-  }
-  body.metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion ?? '' };
-  deps.ownedSecrets.wrote(await deps.port.replaceSecret(namespace, body));
+  const written =
+    existing === undefined
+      ? await deps.port.createSecret(namespace, body)
+      : await deps.port.replaceSecret(namespace, {
+          ...body,
+          metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion ?? '' },
+        });
+  remember(deps, written);
 }
 
 /**
@@ -70,7 +80,7 @@ export async function persistRotation(
  * is taken over only if it is ours; anything else is a conflict.
  */
 export async function writeTarget(
-  deps: Pick<ActDeps, 'port' | 'ownedSecrets'>,
+  deps: Pick<ActDeps, 'port' | 'ownedSecrets' | 'ownedData'>,
   connection: VaultConnection,
   existing: V1Secret | undefined,
   wanted: V1Secret,
@@ -91,7 +101,7 @@ export async function writeTarget(
       });
     }
   }
-  deps.ownedSecrets.wrote(written);
+  remember(deps, written);
   return { kind: 'written', secret: written };
 }
 

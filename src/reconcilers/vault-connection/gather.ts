@@ -5,11 +5,10 @@ import type { V1Secret } from '@kubernetes/client-node';
 import type { OAuthClient, VaultConnection } from '../../api/v1alpha1/resources.ts';
 import type { ValidationResult, Validators } from '../../api/validation.ts';
 import type { Store } from '../../controller/store.ts';
-import type { KubePort } from '../../kube/kube-port.ts';
+import { isWholeSecret, type OwnedSecretData } from '../../kube/owned-secret-data.ts';
 import type { WrittenView } from '../../kube/read-your-writes.ts';
 import type { SecretRead, SecretReader } from '../../kube/secret-reader.ts';
 import type { Reason } from '../../api/v1alpha1/conditions.ts';
-import { dataNotCached } from '../caches.ts';
 import { readClientConfig, type ClientConfigResult } from '../oauth-client/client-config.ts';
 import { preflight, targetName } from './policy.ts';
 import { stateSecretName, type PendingRotation } from './state-secret.ts';
@@ -53,8 +52,9 @@ export interface Observed {
 
 export interface GatherDeps {
   clients: Pick<Store<OAuthClient>, 'get'>;
+  /** coffre's own Secrets as watched (metadata only), or as coffre last wrote them (whole). */
   ownedSecrets: WrittenView<V1Secret>;
-  port: Pick<KubePort, 'getSecret'>;
+  ownedData: Pick<OwnedSecretData, 'get'>;
   secrets: SecretReader;
   validators: Validators;
 }
@@ -80,8 +80,9 @@ export async function gather(
 }
 
 /**
- * One of the connection's own Secrets. The cache keeps data only for Secrets of connections it knew
- * when the Secret's event arrived; one whose owner it did not know yet (a race at start) is read whole.
+ * One of the connection's own Secrets, whole: coffre's write not yet seen by the watch, or the watched
+ * version read by name (kept per resourceVersion, so read once). A Secret of that name that is not this
+ * connection's stays metadata, which is all the conflict check needs; its data is never read.
  */
 async function ownSecret(
   deps: GatherDeps,
@@ -90,11 +91,11 @@ async function ownSecret(
 ): Promise<V1Secret | undefined> {
   const namespace = connection.metadata.namespace ?? '';
   const cached = deps.ownedSecrets.get(`${namespace}/${name}`);
-  if (!dataNotCached(cached)) return cached;
-  const owned = (cached?.metadata?.ownerReferences ?? []).some(
+  if (cached === undefined || isWholeSecret(cached)) return cached;
+  const owned = (cached.metadata?.ownerReferences ?? []).some(
     (ref) => ref.controller === true && ref.uid === connection.metadata.uid,
   );
-  return owned ? deps.port.getSecret(namespace, name) : cached;
+  return owned ? deps.ownedData.get(namespace, name, cached.metadata?.resourceVersion ?? '') : cached;
 }
 
 async function readSources(deps: GatherDeps, connection: VaultConnection): Promise<Sources> {

@@ -11,6 +11,7 @@ import type { Store } from '../../controller/store.ts';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../controller/types.ts';
 import { CoffreError } from '../../errors.ts';
 import type { KubePort } from '../../kube/kube-port.ts';
+import type { OwnedSecretData } from '../../kube/owned-secret-data.ts';
 import type { WrittenView } from '../../kube/read-your-writes.ts';
 import type { SecretReader } from '../../kube/secret-reader.ts';
 import type { TokenEngine, TokenSet } from '../../oauth/index.ts';
@@ -62,8 +63,10 @@ export interface VaultConnectionReconcilerDeps {
   /** The connections' cache, reading our own status writes. */
   connections: WrittenView<VaultConnection>;
   clients: Pick<Store<OAuthClient>, 'get'>;
-  /** coffre's own Secrets (label-selected cache, with data), reading our own writes. */
+  /** coffre's own Secrets (label-selected cache, metadata only), reading our own writes. */
   ownedSecrets: WrittenView<V1Secret>;
+  /** The data of this connection's own Secrets, read by name once per version. */
+  ownedData: OwnedSecretData;
   secrets: SecretReader;
   port: KubePort;
   events: EventRecorder;

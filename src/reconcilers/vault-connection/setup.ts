@@ -3,6 +3,8 @@
 // Secret it reads or writes (directly or through its OAuthClient), or a Secret it owns.
 import { GROUP } from '../../api/v1alpha1/resources.ts';
 import type { Manager } from '../../controller/manager.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Store } from '../../controller/store.ts';
 import { ReadYourWrites } from '../../kube/read-your-writes.ts';
 import { BY_OAUTH_CLIENT, BY_SECRET, indexedUnder, referencedBy, type Caches } from '../caches.ts';
 import { VaultConnectionReconciler, type VaultConnectionReconcilerDeps } from './reconciler.ts';
@@ -21,11 +23,19 @@ export function setupVaultConnectionController(
 ): void {
   const { connections, clients, ownedSecrets, secretMetadata } = caches;
   const { workers, ...reconcilerDeps } = deps;
+  ownedSecrets.addHandlers({
+    onDelete: (secret) => {
+      deps.ownedData.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '');
+    },
+  });
   const reconciler = new VaultConnectionReconciler({
     ...reconcilerDeps,
     connections: new ReadYourWrites(connections.store, deps.clock, { absentMeansGone: true }),
     clients: clients.store,
-    ownedSecrets: new ReadYourWrites(ownedSecrets.store, deps.clock, { absentMeansGone: false }),
+    // Metadata from the watch, whole objects from our writes: gather tells them apart.
+    ownedSecrets: new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
+      absentMeansGone: false,
+    }),
   });
   const controller = manager.controller({
     name: 'vaultconnection',

@@ -136,8 +136,26 @@ describe('tenant isolation', () => {
     await expect
       .poll(() => names.every((n) => store.get(`${namespace}/${n}`) !== undefined), { timeout: 10_000 })
       .toBe(true);
-    for (const name of names) expect(store.get(`${namespace}/${name}`)?.data).toBeUndefined();
-    expect(store.get(`${namespace}/maps-token`)?.data?.['api_key']).toBeDefined();
+    // The watch of coffre's own Secrets carries metadata only; the one Secret read whole is the
+    // connection's own target.
+    for (const name of [...names, 'maps-token'])
+      expect(Object.keys(store.get(`${namespace}/${name}`) ?? {}).sort()).toEqual([
+        'apiVersion',
+        'kind',
+        'metadata',
+      ]);
+    expect(operator.operator.ownedSecretData.size).toBe(1);
+    // And the connection still works from it: a change of its credentials is published.
+    await apply(namespace, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'maps-credentials' },
+      stringData: { apiKey: 'rotated-key' },
+    });
+    await expect
+      .poll(async () => secretText(await getSecret(namespace, 'maps-token'), 'api_key'), { timeout: 15_000 })
+      .toBe('rotated-key');
+    expect(operator.operator.ownedSecretData.size).toBe(1);
   });
 
   it('refuses to render a template past 1 MiB (TemplateTooLarge) and writes nothing', async () => {

@@ -2,6 +2,7 @@
 // it writes, in which order, and what it asks of the token engine. The decisions themselves are tested
 // as tables in vault-connection-policy.test.ts; the real API server in test/integration/operator/.
 import type { V1Secret } from '@kubernetes/client-node';
+import { OwnedSecretData } from '../../../src/kube/owned-secret-data.ts';
 import { createRecordKey } from '../../../src/secrets/record-key.ts';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY_LABEL } from '../../../src/api/v1alpha1/metadata-keys.ts';
@@ -88,6 +89,7 @@ function setup(spec: VaultConnectionSpec, answers: (TokenSet | Error)[], clock =
     clock,
     random: () => 0.5,
     recordKey: () => Promise.resolve(recordKey),
+    ownedData: new OwnedSecretData(port),
   });
   const reconcile = (): Promise<ReconcileResult | undefined> =>
     reconciler.reconcile(
