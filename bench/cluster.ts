@@ -8,7 +8,7 @@ import {
 } from '../tools/controlplane/controlplane.ts';
 import { installCrds } from '../tools/controlplane/crds.ts';
 import type { BenchContext } from './context.ts';
-import { createBenchKube, type BenchKube } from './kube.ts';
+import { createBenchKube, createNamespace, type BenchKube } from './kube.ts';
 import { cpuOf, findProcesses, waitQuiet } from './procs.ts';
 
 export interface BenchCluster {
@@ -22,6 +22,9 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
+/** Where the operator keeps its record key (its --leader-election-namespace default). */
+export const OPERATOR_NAMESPACE = 'coffre-system';
+
 export async function startCluster(context: BenchContext): Promise<BenchCluster> {
   const started = Date.now();
   const controlPlane = await startControlPlane({
@@ -31,6 +34,8 @@ export async function startCluster(context: BenchContext): Promise<BenchCluster>
     },
   });
   const kube = createBenchKube(controlPlane.kubeconfigPath);
+  // The operator's namespace, as the chart installs it: its record key Secret lives there.
+  await createNamespace(kube, OPERATOR_NAMESPACE);
   const servers = await findProcesses(controlPlane.dir);
   const settled = await waitQuiet(servers);
   context.kubernetes = controlPlane.version.gitVersion;

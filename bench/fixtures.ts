@@ -75,9 +75,9 @@ export function unrelatedSecret(name: string): object {
 }
 
 /**
- * A tenant's Secret dressed up as coffre's: the managed-by label coffre's own Secrets carry, a controller
- * owner reference to a VaultConnection uid that does not exist, and `bytes` of data. coffre must keep
- * none of that data in memory.
+ * A tenant's Secret dressed up as coffre's: the managed-by label coffre's own Secrets carry and the
+ * connection label, and `bytes` of data. (No owner reference: one to a uid that does not exist would
+ * have the garbage collector delete it.) coffre must keep none of that data in memory.
  */
 export function impostorSecret(name: string, bytes: number): object {
   return {
@@ -86,15 +86,6 @@ export function impostorSecret(name: string, bytes: number): object {
     metadata: {
       name,
       labels: { 'app.kubernetes.io/managed-by': 'coffre', 'coffre.dev/connection': name },
-      ownerReferences: [
-        {
-          apiVersion: 'coffre.dev/v1alpha1',
-          kind: 'VaultConnection',
-          name,
-          uid: `00000000-0000-4000-8000-${String(name.length).padStart(12, '0')}`,
-          controller: true,
-        },
-      ],
     },
     data: { blob: Buffer.alloc(bytes, 0x61).toString('base64') },
   };

@@ -23,7 +23,3 @@ export class CoffreError extends Error {
     this.retryAfterMs = options.retryAfterMs;
   }
 }
-
-export function isCoffreError(error: unknown): error is CoffreError {
-  return error instanceof CoffreError;
-}

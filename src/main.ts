@@ -3,6 +3,7 @@
 //
 // A start that cannot work ends with one line on stderr that says what is wrong and what to do, and
 // exit code 2 (a usage error, as getopt tools use it): never a stack trace, which tells a user nothing.
+import { RecordKeyError } from './kube/record-key-secret.ts';
 import { readFileSync } from 'node:fs';
 import { systemClock } from './clock.ts';
 import { helpText, loadConfig, type Config } from './config.ts';
@@ -145,6 +146,8 @@ installSignalHandlers(
 try {
   await operator.start();
 } catch (error) {
+  // The record key's namespace or RBAC: the message names the Secret and the fix.
+  if (error instanceof RecordKeyError) startupFailed(error.message);
   startupFailed(
     `cannot start against the Kubernetes API server ${cluster.server} (${describe(error)}); is the cluster up? (for a local one: npm run dev)`,
   );

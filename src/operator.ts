@@ -1,33 +1,38 @@
-// Builds the operator from a KubeConfig and a Config: informers, indexes, controllers, the OAuth engine,
-// metrics and the manager. No process side effects (no signals, no ports): main.ts and the tests call it.
+// Builds the operator from a KubeConfig and a Config: the manager, the shared caches, the clients and
+// the OAuth engine, then each controller through its setup function (beside its reconciler). No process
+// side effects (no signals, no ports): main.ts and the tests call it.
 import { readFileSync } from 'node:fs';
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './api/v1alpha1/metadata-keys.ts';
-import { GROUP, VERSION, type OAuthClient, type VaultConnection } from './api/v1alpha1/resources.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createValidators } from './api/validation.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { ResourceRef } from './controller/informer.ts';
 import { createManager, type Manager } from './controller/manager.ts';
-import type { KubeObject, ObjectKey } from './controller/types.ts';
+import { createKubePort } from './kube/kube-port.ts';
+import { OwnedSecretData } from './kube/owned-secret-data.ts';
+import { loadRecordKey, recordKeySource } from './kube/record-key-secret.ts';
+import { SecretReader } from './kube/secret-reader.ts';
 import { createTokenEngine, type TokenEngine } from './oauth/index.ts';
+import { createEventRecorder } from './observability/events.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
-import { createProviderRegistry } from './providers/registry.ts';
-import { createEventRecorder } from './reconcilers/events.ts';
-import { createKubePort } from './reconcilers/kube-port.ts';
-import { OAuthClientReconciler } from './reconcilers/oauth-client/reconciler.ts';
-import { ReadYourWrites } from './reconcilers/read-your-writes.ts';
-import { SecretReader } from './reconcilers/secret-reader.ts';
 import {
-  STATE_SECRET_SUFFIX,
-  VaultConnectionReconciler,
-  targetName,
-} from './reconcilers/vault-connection/reconciler.ts';
+  apiWriteMetrics,
+  connectionMetrics,
+  managerMetrics,
+  tokenEngineMetrics,
+} from './observability/observers.ts';
+import { createProviderRegistry } from './providers/registry.ts';
+import { createCaches, type Caches } from './reconcilers/caches.ts';
+import { setupOAuthClientController } from './reconcilers/oauth-client/setup.ts';
+import { setupVaultConnectionController } from './reconcilers/vault-connection/setup.ts';
 
 export interface Operator {
   manager: Manager;
   engine: TokenEngine;
+  /** The shared caches (diagnostics and tests: what the operator holds in memory). */
+  caches: Caches;
+  /** The data of coffre's own Secrets held in memory: one entry per target or state Secret read. */
+  ownedSecretData: OwnedSecretData;
   /** Starts informers, waits for caches, then competes for leadership (or leads). Aborting stops it. */
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
@@ -44,22 +49,6 @@ export interface OperatorDeps {
   onLeadershipLost?: () => void;
 }
 
-const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets' };
-const CONNECTIONS: ResourceRef = { group: GROUP, version: VERSION, plural: 'vaultconnections' };
-const CLIENTS: ResourceRef = { group: GROUP, version: VERSION, plural: 'oauthclients' };
-
-/** Only what the mapping needs of a Secret nobody told us about: a few hundred bytes each. */
-function minimalMetadata(object: KubeObject): KubeObject {
-  const m = object.metadata ?? {};
-  return {
-    metadata: {
-      ...(m.name === undefined ? {} : { name: m.name }),
-      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
-      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
-    },
-  };
-}
-
 export function createOperator(deps: OperatorDeps): Operator {
   const { kubeConfig, config, clock, logger, metrics } = deps;
   const random = deps.random ?? Math.random;
@@ -72,86 +61,17 @@ export function createOperator(deps: OperatorDeps): Operator {
     shutdownGraceMs: config.shutdownGraceMs,
     stuckWorkerMs: config.stuckWorkerMs,
     ...(deps.onLeadershipLost === undefined ? {} : { onLeadershipLost: deps.onLeadershipLost }),
-    observer: {
-      informer: {
-        listed: (informer, reason) => {
-          metrics.relists.inc({ informer, reason });
-        },
-      },
-      controller: {
-        reconciled: (controller, _key, outcome, durationMs) => {
-          metrics.reconciles.inc({ controller, outcome });
-          metrics.reconcileDuration.observe({ controller, outcome }, durationMs / 1000);
-        },
-        queue: (controller) => ({
-          depth: (depth) => {
-            metrics.queueDepth.set({ controller }, depth);
-          },
-          waited: (ms) => {
-            metrics.queueWait.observe({ controller }, ms / 1000);
-          },
-          retried: () => {
-            metrics.queueRetries.inc({ controller });
-          },
-        }),
-      },
-      leading: (leading) => {
-        metrics.leader.set(leading ? 1 : 0);
-      },
-    },
+    observer: managerMetrics(metrics),
   });
-  // One informer per resource; it runs one list/watch per watched namespace (or one for all).
-  const group = <T extends KubeObject>(
-    name: string,
-    resource: ResourceRef,
-    extra: { labelSelector?: string; metadataOnly?: boolean; transform?: (object: T) => T } = {},
-  ) => manager.informer<T>({ name, resource, namespaces: config.watchNamespaces, ...extra });
-
-  const connections = group<VaultConnection & KubeObject>('vaultconnections', CONNECTIONS);
-  const clients = group<OAuthClient & KubeObject>('oauthclients', CLIENTS);
-  // coffre's own Secrets, with data: label-selected, so their number is the number of connections.
-  const owned = group<V1Secret & KubeObject>('owned-secrets', SECRETS, {
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-  });
-  // Every Secret, metadata only and trimmed to name/namespace/resourceVersion: change notifications for
-  // the Secrets connections reference, without holding any Secret's data.
-  const allSecrets = group<KubeObject>('secret-metadata', SECRETS, {
-    metadataOnly: true,
-    transform: minimalMetadata,
-  });
-
-  const secretKey = (namespace: string | undefined, name: string | undefined) =>
-    `${namespace ?? ''}/${name ?? ''}`;
-  connections.addIndex('secret', (vc) => {
-    const ns = vc.metadata.namespace;
-    const keys = [
-      secretKey(ns, targetName(vc)),
-      secretKey(ns, `${vc.metadata.name ?? ''}${STATE_SECRET_SUFFIX}`),
-    ];
-    if (vc.spec.credentialsRef !== undefined) keys.push(secretKey(ns, vc.spec.credentialsRef.name));
-    return keys;
-  });
-  connections.addIndex('oauthclient', (vc) =>
-    vc.spec.oauthClientRef === undefined
-      ? []
-      : [secretKey(vc.metadata.namespace, vc.spec.oauthClientRef.name)],
-  );
-  clients.addIndex('secret', (client) => {
-    const ref = client.spec.privateKeyRef ?? client.spec.clientSecretRef;
-    return ref === undefined ? [] : [secretKey(client.metadata.namespace, ref.name)];
-  });
-
-  const port = createKubePort(manager.http, {
-    count: (verb, resource) => {
-      metrics.apiWrites.inc({ verb, resource });
-    },
-  });
-  const secretReader = new SecretReader(port, allSecrets.store);
-  allSecrets.addHandlers({
+  const caches = createCaches(manager, config.watchNamespaces);
+  const port = createKubePort(manager.http, apiWriteMetrics(metrics));
+  const secrets = new SecretReader(port, caches.secretMetadata.store);
+  caches.secretMetadata.addHandlers({
     onDelete: (object) => {
-      secretReader.forget(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
+      secrets.forget(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
     },
   });
+  const ownedSecretData = new OwnedSecretData(port);
   const events = createEventRecorder(port, clock, logger, config.leaderElection.identity);
   const engine = createTokenEngine({
     fetch: {
@@ -165,102 +85,37 @@ export function createOperator(deps: OperatorDeps): Operator {
     clock,
     logger,
     limits: config.tokenRequests,
-    observer: {
-      tokenRequest: (event) => {
-        metrics.tokenRequests.inc({ host: event.host, outcome: event.outcome });
-      },
-      cacheHit: (event) => {
-        metrics.sharedTokenHits.inc({ host: event.host });
-      },
-    },
+    observer: tokenEngineMetrics(metrics),
   });
   const validators = createValidators();
+  // In the operator's namespace, beside the Lease: there before this replica can lead.
+  const recordKey = recordKeySource(() => loadRecordKey(manager.http, le.namespace, config.recordKeySecret));
+  const shared = { secrets, port, events, engine, validators, clock, random };
 
-  const vcReconciler = new VaultConnectionReconciler({
-    connections: new ReadYourWrites(connections.store, clock, { absentMeansGone: true }),
-    clients: clients.store,
-    ownedSecrets: new ReadYourWrites(owned.store, clock, { absentMeansGone: false }),
-    secrets: secretReader,
-    port,
-    events,
-    engine,
+  setupVaultConnectionController(manager, caches, {
+    ...shared,
     providers: createProviderRegistry(),
     providersConfig: config.providers,
-    validators,
-    clock,
-    random,
-    observer: {
-      refreshed: (vc, result, reason) => {
-        metrics.refreshes.inc({ type: vc.spec.type, result, reason: reason ?? '' });
-      },
-      published: (vc, expiresAt) => {
-        const labels = {
-          namespace: vc.metadata.namespace ?? '',
-          name: vc.metadata.name ?? '',
-          type: vc.spec.type,
-        };
-        if (expiresAt === undefined) metrics.tokenExpiry.remove(labels);
-        // Whole seconds, as status and the Secret annotations record it (never later than the truth).
-        else metrics.tokenExpiry.set(labels, Math.floor(expiresAt / 1000));
-      },
-      conditions: (vc, state) => {
-        metrics.setConnectionState(
-          `${vc.metadata.namespace ?? ''}/${vc.metadata.name ?? ''}`,
-          state.ready,
-          state.reason,
-        );
-      },
-      forgotten: (key) => {
-        metrics.forgetConnection(`${key.namespace}/${key.name}`, key.namespace, key.name);
-      },
-    },
-  });
-  const vcController = manager.controller<VaultConnection & KubeObject>({
-    name: 'vaultconnection',
-    informer: connections,
-    reconciler: vcReconciler,
+    observer: connectionMetrics(metrics),
+    recordKey,
+    ownedData: ownedSecretData,
     workers: config.workers,
   });
-  const byIndex =
-    (source: { store: { byIndex(name: string, value: string): KubeObject[] } }, index: string) =>
-    (object: KubeObject): ObjectKey[] =>
-      source.store
-        .byIndex(index, secretKey(object.metadata?.namespace, object.metadata?.name))
-        .map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }));
-  const connectionsOfClient = byIndex(connections, 'oauthclient');
-  vcController.watches(clients, connectionsOfClient);
-  // A Secret matters to a connection directly (credentials, target, state) or through its OAuthClient.
-  const connectionsOfSecret = byIndex(connections, 'secret');
-  vcController.watches(allSecrets, (secret) => [
-    ...connectionsOfSecret(secret),
-    ...clients.store
-      .byIndex('secret', secretKey(secret.metadata?.namespace, secret.metadata?.name))
-      .flatMap((client) => connectionsOfClient(client)),
-  ]);
-  vcController.owns(owned, { group: GROUP, kind: 'VaultConnection' });
-
-  const clientController = manager.controller<OAuthClient & KubeObject>({
-    name: 'oauthclient',
-    informer: clients,
-    reconciler: new OAuthClientReconciler({
-      clients: clients.store,
-      secrets: secretReader,
-      port,
-      events,
-      engine,
-      validators,
-      clock,
-      random,
-    }),
+  setupOAuthClientController(manager, caches, {
+    ...shared,
     workers: Math.max(1, Math.ceil(config.workers / 4)),
   });
-  clientController.watches(allSecrets, byIndex(clients, 'secret'));
 
   return {
     manager,
     engine,
-    start: (signal) => {
+    caches,
+    ownedSecretData,
+    async start(signal) {
       signal?.addEventListener('abort', () => void manager.stop(), { once: true });
+      // Without leader election nothing waits for the operator's namespace: a missing key Secret that
+      // cannot be created is a start-up error (one line). With it, the key loads once this replica leads.
+      if (!le.enabled) await recordKey();
       return manager.start();
     },
     async stop() {

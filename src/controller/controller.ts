@@ -272,11 +272,7 @@ export class Controller<T extends KubeObject> {
       observer?.reconciled?.(this.name, key, outcome, clock.now() - started, error);
     };
     try {
-      const result = await reconciler.reconcile(request, {
-        signal: attempt.signal,
-        logger: log,
-        retries: this.queue.numRequeues(key),
-      });
+      const result = await reconciler.reconcile(request, { signal: attempt.signal, logger: log });
       this.queue.forget(key);
       const requeueAfter = result?.requeueAfterMs;
       if (requeueAfter !== undefined && Number.isFinite(requeueAfter)) {

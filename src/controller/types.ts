@@ -27,8 +27,6 @@ export interface ReconcileContext {
   signal: AbortSignal;
   /** Carries controller, namespace, name and a per-attempt reconcileId. */
   logger: Logger;
-  /** Consecutive failures of this key before this attempt; 0 after a success. */
-  retries: number;
 }
 
 export interface Reconciler {

@@ -61,9 +61,12 @@ export async function loadRecordKey(http: KubeHttp, namespace: string, name: str
     });
     return keyFrom(created, where);
   } catch (error) {
-    // Another replica created it between our read and our create: use theirs.
-    if (isKubeApiError(error, 409))
-      return read().catch((again: unknown) => Promise.reject(wrap(again, where)));
+    if (!isKubeApiError(error, 409)) throw wrap(error, where);
+  }
+  // Another replica created it between our read and our create: use theirs.
+  try {
+    return await read();
+  } catch (error) {
     throw wrap(error, where);
   }
 }
@@ -73,7 +76,7 @@ function wrap(error: unknown, where: string): unknown {
   if (isKubeApiError(error, 404)) {
     const namespace = where.split('/')[0] ?? '';
     return new RecordKeyError(
-      `the record key Secret ${where} cannot be created: namespace "${namespace}" does not exist; create it (kubectl create namespace ${namespace}) or point --record-key-secret at a namespace that exists`,
+      `the record key Secret ${where} cannot be created: namespace "${namespace}" does not exist; create it (kubectl create namespace ${namespace}) or set --leader-election-namespace (POD_NAMESPACE) to the operator's namespace`,
       error,
     );
   }
@@ -84,4 +87,19 @@ function wrap(error: unknown, where: string): unknown {
     );
   }
   return error;
+}
+
+/**
+ * The record key, loaded once on first use and shared by every reconcile; a failed load is tried again
+ * by the next caller (the namespace may appear, RBAC may be fixed), never cached.
+ */
+export function recordKeySource(load: () => Promise<RecordKey>): () => Promise<RecordKey> {
+  let pending: Promise<RecordKey> | undefined;
+  return () => {
+    pending ??= load().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
 }

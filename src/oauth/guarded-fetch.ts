@@ -15,8 +15,9 @@ import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { systemClock, type Clock } from '../clock.ts';
 import {
   createAddressPolicy,
-  describeAddressClass,
+  describeRefusal,
   InvalidCidrError,
+  NOT_AN_ADDRESS,
   stripDecorations,
   isIpLiteral,
   type AddressPolicy,
@@ -91,11 +92,11 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
       // Only allowed addresses are ever connected to; refused ones are dropped (a host may publish both,
       // e.g. localhost as 127.0.0.1 and ::1 with only 127.0.0.1/32 allowed).
       const resolved: LookupAddress[] = Array.isArray(addresses) ? addresses : [];
-      const list = resolved.filter(({ address }) => policy.refusedClass(address) === undefined);
+      const list = resolved.filter(({ address }) => policy.refusal(address) === undefined);
       const first = list[0];
-      const refused = resolved[0] === undefined ? undefined : policy.refusedClass(resolved[0].address);
+      const refused = resolved[0] === undefined ? undefined : policy.refusal(resolved[0].address);
       if (first === undefined && refused !== undefined) {
-        callback(refusedError(hostname, `resolves to ${describeAddressClass(refused)}`), '', 0);
+        callback(refusedError(hostname, `resolves to ${describeRefusal(refused)}`), '', 0);
       } else if (first === undefined) {
         callback(new OAuthError('network', `${hostname} does not resolve`), '', 0);
       } else if (lookupOptions.all === true) {
@@ -120,9 +121,9 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     connect(connectOptions, callback) {
       const literal = stripDecorations(connectOptions.hostname);
       if (isIpLiteral(literal)) {
-        const refused = policy.refusedClass(literal);
+        const refused = policy.refusal(literal);
         if (refused !== undefined) {
-          callback(refusedError(literal, `is ${describeAddressClass(refused)}`), null);
+          callback(refusedError(literal, `is ${describeRefusal(refused)}`), null);
           return;
         }
       }
@@ -133,13 +134,10 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
           return;
         }
         const remote = socket.remoteAddress;
-        const refused = remote === undefined ? 'reserved' : policy.refusedClass(remote);
+        const refused = remote === undefined ? NOT_AN_ADDRESS : policy.refusal(remote);
         if (refused !== undefined) {
           socket.destroy();
-          callback(
-            refusedError(connectOptions.hostname, `connected to ${describeAddressClass(refused)}`),
-            null,
-          );
+          callback(refusedError(connectOptions.hostname, `connected to ${describeRefusal(refused)}`), null);
           return;
         }
         callback(null, socket);
@@ -157,8 +155,8 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFe
     }
     const host = url.host;
     if (isIpLiteral(url.hostname)) {
-      const refused = policy.refusedClass(stripDecorations(url.hostname));
-      if (refused !== undefined) throw refusedError(host, `is ${describeAddressClass(refused)}`);
+      const refused = policy.refusal(stripDecorations(url.hostname));
+      if (refused !== undefined) throw refusedError(host, `is ${describeRefusal(refused)}`);
     }
 
     const deadline = new AbortController();

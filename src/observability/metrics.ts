@@ -2,7 +2,6 @@
 // nothing secret and nothing unbounded beyond namespace, name, type, controller and the token
 // endpoint's host. docs/operations.md documents every series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ConnectionType } from '../api/v1alpha1/connection-types.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -21,7 +20,8 @@ export interface Metrics {
   apiWrites: Counter<'verb' | 'resource'>;
   /** Ready status of each connection, for the connections gauge. */
   setConnectionState(key: string, ready: string, reason: string): void;
-  forgetConnection(key: string, namespace: string, name: string, type?: ConnectionType): void;
+  /** Drops a deleted connection's series (its expiry gauge under every token type it may have had). */
+  forgetConnection(key: string, namespace: string, name: string): void;
 }
 
 export function createMetrics(version: string): Metrics {
@@ -135,12 +135,10 @@ export function createMetrics(version: string): Metrics {
     setConnectionState(key, ready, reason) {
       states.set(key, { ready, reason });
     },
-    forgetConnection(key, namespace, name, type) {
+    forgetConnection(key, namespace, name) {
       states.delete(key);
-      if (type !== undefined) tokenExpiry.remove({ namespace, name, type });
-      else
-        for (const t of ['auth0', 'oauth2', 'slack', 'shopify'] as const)
-          tokenExpiry.remove({ namespace, name, type: t });
+      for (const type of ['auth0', 'oauth2', 'slack', 'shopify'] as const)
+        tokenExpiry.remove({ namespace, name, type });
     },
   };
 }

@@ -3,6 +3,12 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLOUD_METADATA_ADDRESSES,
+  describeRefusal,
+  REFUSED_RANGES,
+  type RefusedRange,
+} from '../../src/oauth/address-policy.ts';
 import { createGuardedFetch, type GuardedFetchOptions } from '../../src/oauth/guarded-fetch.ts';
 import { OAuthError } from '../../src/oauth/errors.ts';
 import { close, listen, type LocalHttpsServer } from '../../tools/local-https-server.ts';
@@ -59,7 +65,9 @@ describe('guarded fetch', () => {
       const error = await failure(fetch(`${hello.url}/`));
       expect(error.code).toBe('endpoint_refused');
       expect(error.retryable).toBe(false);
-      expect(error.message).toBe(`refused 127.0.0.1:${hello.port}: it is a loopback address`);
+      expect(error.message).toBe(
+        `refused 127.0.0.1:${hello.port}: it is a loopback address (127.0.0.0/8, this host, RFC 1122)`,
+      );
       expect(hello.requests()).toBe(0);
       await fetch.close();
     });
@@ -68,7 +76,9 @@ describe('guarded fetch', () => {
       const fetch = createGuardedFetch({ ca: authority.ca.certPem });
       const error = await failure(fetch(`https://localhost:${hello.port}/`));
       expect(error.code).toBe('endpoint_refused');
-      expect(error.message).toBe('refused localhost: it resolves to a loopback address');
+      expect(error.message).toMatch(
+        /^refused localhost: it resolves to a loopback address \((127\.0\.0\.0\/8|::1\/128), this host/,
+      );
       await fetch.close();
     });
 
@@ -81,7 +91,9 @@ describe('guarded fetch', () => {
       const fetch = createGuardedFetch({ lookup });
       const error = await failure(fetch('https://idp.internal.test/token'));
       expect(error.code).toBe('endpoint_refused');
-      expect(error.message).toBe('refused idp.internal.test: it resolves to a private address');
+      expect(error.message).toBe(
+        'refused idp.internal.test: it resolves to a private address (10.0.0.0/8, RFC 1918)',
+      );
       await fetch.close();
     });
 
@@ -95,14 +107,22 @@ describe('guarded fetch', () => {
     it('names the first refused class when no address is allowed', async () => {
       const fetch = guarded({ lookup: fakeDns(['169.254.169.254', '10.0.0.1']) });
       const error = await failure(fetch(`https://metadata.test/`));
-      expect(error.message).toBe('refused metadata.test: it resolves to a cloud metadata address');
+      expect(error.message).toBe(
+        'refused metadata.test: it resolves to a cloud metadata endpoint (instance metadata: AWS, GCP, Azure, Oracle, OpenStack, DigitalOcean)',
+      );
       await fetch.close();
     });
 
     it.each([
-      ['http://169.254.169.254/latest/meta-data/', 'a cloud metadata address'],
-      ['https://[fd00:ec2::254]/', 'a cloud metadata address'],
-      ['https://[::ffff:169.254.169.254]/', 'a cloud metadata address'],
+      ['http://169.254.169.254/latest/meta-data/', 'a cloud metadata endpoint (instance metadata'],
+      ['https://[fd00:ec2::254]/', 'a cloud metadata endpoint (AWS instance metadata over IPv6)'],
+      ['https://[::ffff:169.254.169.254]/', 'a cloud metadata endpoint (instance metadata'],
+      ['http://169.254.170.2/v2/credentials/x', 'a cloud metadata endpoint (AWS ECS task credentials)'],
+      ['https://[64:ff9b::a9fe:aa17]/', 'a cloud metadata endpoint (AWS EKS Pod Identity credentials)'],
+      ['https://[2002:a83f:8110::]/', 'a cloud metadata endpoint (Azure WireServer)'],
+      ['https://[::ffff:0:100.100.100.200]/', 'a cloud metadata endpoint (Alibaba Cloud instance metadata)'],
+      ['https://[fec0::1]/', 'a site-local address (fec0::/10'],
+      ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'a tunnel address (2001::/32, Teredo'],
       ['https://10.0.0.1/', 'a private address'],
       ['https://[fe80::1]/', 'a link-local address'],
       ['https://100.64.0.1/', 'a shared (carrier-grade NAT) address'],
@@ -113,6 +133,51 @@ describe('guarded fetch', () => {
       expect(error.code).toBe('endpoint_refused');
       expect(error.message).toContain(`is ${description}`);
       await fetch.close();
+    });
+
+    describe('refuses a hostname resolving to a metadata endpoint before sending a byte, even when everything is allowed', () => {
+      const everything = ['0.0.0.0/0', '::/0'];
+
+      it.each(CLOUD_METADATA_ADDRESSES)('%s', async (endpoint) => {
+        const asked: string[] = [];
+        const lookup: LookupFunction = (hostname, options, callback) => {
+          asked.push(hostname);
+          fakeDns([hostname === 'localhost' ? '127.0.0.1' : endpoint])(hostname, options, callback);
+        };
+        const connected: string[] = [];
+        const sent: string[] = [];
+        const onConnected = (message: unknown) => {
+          connected.push((message as { connectParams: { hostname: string } }).connectParams.hostname);
+        };
+        const onHeaders = (message: unknown) => {
+          sent.push(String((message as { request: { origin: unknown } }).request.origin));
+        };
+        subscribe('undici:client:connected', onConnected);
+        subscribe('undici:client:sendHeaders', onHeaders);
+        const fetch = guarded({ allowedCIDRs: everything, lookup });
+        hello.resetCounters();
+        try {
+          const error = await failure(
+            fetch(`https://idp.example.test:${hello.port}/token`, { method: 'POST', body: 'x=1' }),
+          );
+          expect(error.code).toBe('endpoint_refused');
+          const row = REFUSED_RANGES.find((range) => range.cidr === endpoint);
+          expect(row).toBeDefined();
+          expect(error.message).toBe(
+            `refused idp.example.test: it resolves to ${describeRefusal(row as RefusedRange)}`,
+          );
+          // The same fetch still reaches an allowed address: the refusal is the guard's, not the network's.
+          expect((await fetch(`https://localhost:${hello.port}/`)).status).toBe(200);
+        } finally {
+          unsubscribe('undici:client:connected', onConnected);
+          unsubscribe('undici:client:sendHeaders', onHeaders);
+          await fetch.close();
+        }
+        expect(asked).toEqual(['idp.example.test', 'localhost']);
+        expect(connected).toEqual(['localhost']);
+        expect(sent).toEqual([`https://localhost:${hello.port}`]);
+        expect(hello.requests()).toBe(1);
+      });
     });
 
     it('allows a hostname resolving to an allowed address', async () => {

@@ -1,7 +1,7 @@
 // The engine against a real OAuth 2.0 / OIDC server (oidc-provider 9 over HTTPS on 127.0.0.1).
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 import type { ClientConfig, TokenEngine, TokenRequest, TokenRequestEvent } from '../../src/oauth/index.ts';
 import { secret } from '../../src/secrets/secret-value.ts';
 import {

@@ -3,6 +3,8 @@
 // its Secret, and a static API key.
 
 export const DEMO_NAMESPACE = 'demo';
+/** The operator's namespace, as the chart installs it (the record key Secret lives there). */
+export const OPERATOR_NAMESPACE = 'coffre-system';
 export const DEMO_CLIENT_ID = 'demo-m2m';
 export const DEMO_CLIENT_SECRET = 'demo-m2m-secret-not-for-production';
 

@@ -21,6 +21,7 @@ import {
   DEMO_CLIENT_SECRET,
   DEMO_EXPECTATIONS,
   DEMO_NAMESPACE,
+  OPERATOR_NAMESPACE,
   demoManifests,
 } from './demo.ts';
 import { renderTable, type ConnectionRow } from './table.ts';
@@ -96,11 +97,14 @@ try {
   );
 
   const http = createKubeHttp(loadKubeConfig(controlPlane));
-  await http.json('/api/v1/namespaces', {
-    method: 'POST',
-    contentType: 'application/json',
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } }),
-  });
+  // The demo namespace, and the operator's own (as the chart installs it): its record key lives there.
+  for (const name of [DEMO_NAMESPACE, OPERATOR_NAMESPACE]) {
+    await http.json('/api/v1/namespaces', {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
+    });
+  }
   for (const object of demoManifests(domain)) await apply(http, object);
 
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
@@ -111,6 +115,7 @@ try {
       join(import.meta.dirname, '../../src/main.ts'),
       `--kubeconfig=${controlPlane.kubeconfigPath}`,
       '--leader-elect=false',
+      `--leader-election-namespace=${OPERATOR_NAMESPACE}`,
       '--allowed-cidrs=127.0.0.1/32',
       `--ca-file=${caFile}`,
       `--metrics-port=${metricsPort}`,

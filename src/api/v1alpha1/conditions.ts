@@ -83,6 +83,7 @@ export const Reason = {
   OAuthClientNotReady: 'OAuthClientNotReady',
   ScopesExceeded: 'ScopesExceeded',
   TemplateError: 'TemplateError',
+  TemplateTooLarge: 'TemplateTooLarge',
   RolloutRestartFailed: 'RolloutRestartFailed',
   // Token endpoint outcomes
   DiscoveryFailed: 'DiscoveryFailed',
@@ -95,6 +96,7 @@ export const Reason = {
   InvalidGrant: 'InvalidGrant',
   ReauthorizationRequired: 'ReauthorizationRequired',
   InvalidScope: 'InvalidScope',
+  InvalidTarget: 'InvalidTarget',
   TokenRequestFailed: 'TokenRequestFailed',
   // Expired
   TokenExpired: 'TokenExpired',
@@ -203,6 +205,12 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     meaning: 'spec.target.template refers to an unknown key or is malformed; the message names it.',
     action: 'Fix the template.',
   },
+  TemplateTooLarge: {
+    conditions: 'Ready=False',
+    meaning:
+      'The target Secret the template renders would hold more than 1 MiB of data (keys and values); nothing is written.',
+    action: 'Publish fewer or smaller keys (each placeholder copies a whole value).',
+  },
   RolloutRestartFailed: {
     conditions: 'Warning event',
     meaning: 'A workload in rolloutRestartTargets could not be restarted (missing, or forbidden).',
@@ -260,6 +268,12 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     conditions: 'Ready=False, Expired=True',
     meaning: 'The server refused the requested scopes (invalid_scope).',
     action: 'Request only scopes granted to the client.',
+  },
+  InvalidTarget: {
+    conditions: 'Ready=False, Expired=True',
+    meaning:
+      'The server refused the requested audience or resource (invalid_target). Not retried until something changes.',
+    action: 'Request an audience the client is authorised for, or authorise it at the server.',
   },
   TokenRequestFailed: {
     conditions: 'Ready=False, Expired=True',

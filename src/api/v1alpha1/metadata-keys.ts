@@ -19,6 +19,8 @@ export const ISSUED_AT_ANNOTATION = 'coffre.dev/issued-at';
 export const EXPIRES_AT_ANNOTATION = 'coffre.dev/expires-at';
 /** On a target Secret: the scopes the server granted, space separated. */
 export const GRANTED_SCOPES_ANNOTATION = 'coffre.dev/granted-scopes';
+/** On a target Secret: HMAC of what coffre recorded (data and the annotations above), with the operator's key. */
+export const RECORD_SIGNATURE_ANNOTATION = 'coffre.dev/record-signature';
 /** On a state Secret: what it is (`refresh-token`). */
 export const STATE_ROLE_LABEL = 'coffre.dev/role';
 
@@ -72,6 +74,12 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     meaning: 'Scopes the server granted, space separated.',
   },
   {
+    key: RECORD_SIGNATURE_ANNOTATION,
+    on: 'target Secret',
+    meaning:
+      "HMAC of the published data and of coffre's annotations above, keyed by the operator's record key: after a restart, a token is trusted only if it matches (a planted token or an edited expires-at makes coffre mint a new one).",
+  },
+  {
     key: `${STATE_ROLE_LABEL}=refresh-token`,
     on: 'state Secret `<connection>-coffre-state`',
     meaning:
@@ -80,6 +88,7 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
   {
     key: RESTARTED_FOR_ANNOTATION,
     on: 'pod template of a rolloutRestartTargets workload',
-    meaning: 'Data hash that caused the last restart; changing it is what restarts the pods.',
+    meaning:
+      "HMAC of the data that caused the last restart, under the operator's record key (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods.",
   },
 ];

@@ -3,7 +3,7 @@
 import { DEFAULT_AUTH_METHOD } from '../../api/v1alpha1/oauth-client.ts';
 import type { OAuthClient } from '../../api/v1alpha1/resources.ts';
 import type { ClientConfig } from '../../oauth/index.ts';
-import type { SecretReader } from '../secret-reader.ts';
+import type { SecretReader } from '../../kube/secret-reader.ts';
 
 export type ClientConfigResult =
   | { kind: 'ready'; config: ClientConfig; secretName: string }

@@ -1,28 +1,32 @@
-// The OAuthClient reconciler: checks the client's Secret and resolves its token endpoint (discovery or
-// the static one), and reports Ready or Empty. Connections that use the client are re-queued by the
-// controller's mapping when the client changes, so a new client ID or secret re-mints their tokens.
-import { ConditionType, Reason } from '../../api/v1alpha1/conditions.ts';
-import { DEFAULT_AUTH_METHOD, type OAuthClientStatus } from '../../api/v1alpha1/oauth-client.ts';
+// The OAuthClient reconciler: gathers the client's validity, its Secret and its token endpoint
+// (discovery or the static one), lets the policy turn that into Ready or Empty, and reports. Connections
+// that use the client are re-queued by the controller's mapping when the client changes, so a new
+// client ID or secret re-mints their tokens.
+import { ConditionType } from '../../api/v1alpha1/conditions.ts';
+import type { OAuthClientStatus } from '../../api/v1alpha1/oauth-client.ts';
 import { API_VERSION, GROUP, VERSION, type OAuthClient } from '../../api/v1alpha1/resources.ts';
-import { formatProblems, type Validators } from '../../api/validation.ts';
+import type { Validators } from '../../api/validation.ts';
 import type { Clock } from '../../clock.ts';
 import type { Store } from '../../controller/store.ts';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../controller/types.ts';
 import { CoffreError } from '../../errors.ts';
+import type { KubePort } from '../../kube/kube-port.ts';
+import type { SecretReader } from '../../kube/secret-reader.ts';
 import type { TokenEngine } from '../../oauth/index.ts';
-import { findCondition, mergeConditions, transitions, type DesiredCondition } from '../conditions.ts';
-import type { EventRecorder } from '../events.ts';
-import type { KubePort } from '../kube-port.ts';
-import type { SecretReader } from '../secret-reader.ts';
-import { sameStatus } from '../vault-connection/status.ts';
-import { reasonForTokenError } from '../vault-connection/token-errors.ts';
+import type { EventRecorder } from '../../observability/events.ts';
+import { findCondition, mergeConditions } from '../conditions.ts';
+import { reportStatus, type ReportKind } from '../report.ts';
 import { readClientConfig } from './client-config.ts';
+import { evaluateClient, nextCheck, type ClientFindings } from './policy.ts';
 
 export const OAUTH_CLIENTS = { group: GROUP, version: VERSION, plural: 'oauthclients' } as const;
-/** Discovery documents change rarely; look again this often. */
-const RECHECK_MS = 60 * 60_000;
-const RETRY_BASE_MS = 5_000;
-const RETRY_MAX_MS = 10 * 60_000;
+
+const REPORT: ReportKind = {
+  resource: OAUTH_CLIENTS,
+  apiVersion: API_VERSION,
+  kind: 'OAuthClient',
+  isWarning: (c) => c.type === ConditionType.Ready && c.status !== 'True',
+};
 
 export interface OAuthClientReconcilerDeps {
   clients: Pick<Store<OAuthClient>, 'get'>;
@@ -35,23 +39,9 @@ export interface OAuthClientReconcilerDeps {
   random: () => number;
 }
 
-interface Evaluation {
-  conditions: DesiredCondition[];
-  fields: Pick<OAuthClientStatus, 'tokenEndpoint' | 'revocationEndpoint' | 'authMethod'>;
-  retry: boolean;
-}
-
-function cond(
-  type: string,
-  status: DesiredCondition['status'],
-  reason: string,
-  message: string,
-): DesiredCondition {
-  return { type, status, reason, message };
-}
-
 export class OAuthClientReconciler implements Reconciler {
   readonly #deps: OAuthClientReconcilerDeps;
+  /** Consecutive retryable failures per client (in memory only). */
   readonly #failures = new Map<string, number>();
 
   constructor(deps: OAuthClientReconcilerDeps) {
@@ -65,7 +55,7 @@ export class OAuthClientReconciler implements Reconciler {
       this.#failures.delete(id);
       return undefined;
     }
-    const evaluation = await this.#evaluate(client);
+    const evaluation = evaluateClient(client, await this.#gather(client));
     const generation = client.metadata.generation ?? 0;
     const status: OAuthClientStatus = {
       observedGeneration: generation,
@@ -77,114 +67,25 @@ export class OAuthClientReconciler implements Reconciler {
       ),
       ...evaluation.fields,
     };
-    if (!sameStatus(status, client.status)) {
-      context.signal.throwIfAborted();
-      await this.#deps.port.patchStatus(OAUTH_CLIENTS, key.namespace, key.name, status);
-      for (const { condition } of transitions(client.status?.conditions, status.conditions ?? [])) {
-        this.#deps.events.record(
-          {
-            apiVersion: API_VERSION,
-            kind: 'OAuthClient',
-            namespace: key.namespace,
-            name: key.name,
-            uid: client.metadata.uid ?? '',
-          },
-          condition.type === ConditionType.Ready && condition.status !== 'True' ? 'Warning' : 'Normal',
-          condition.reason,
-          `${condition.type}=${condition.status}: ${condition.message}`,
-        );
-      }
-    }
-    if (!evaluation.retry) {
-      this.#failures.delete(id);
-      const ready = findCondition(status.conditions, ConditionType.Ready);
-      return ready?.status === 'True' ? { requeueAfterMs: RECHECK_MS } : undefined;
-    }
-    const failures = (this.#failures.get(id) ?? 0) + 1;
-    this.#failures.set(id, failures);
-    const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 20));
-    return { requeueAfterMs: Math.round(exponential / 2 + (exponential / 2) * this.#deps.random()) };
+    await reportStatus(this.#deps, REPORT, client, status, context.signal);
+    const failures = evaluation.retry ? (this.#failures.get(id) ?? 0) + 1 : 0;
+    if (failures === 0) this.#failures.delete(id);
+    else this.#failures.set(id, failures);
+    const ready = findCondition(status.conditions, ConditionType.Ready)?.status === 'True';
+    const wait = nextCheck(ready, failures, this.#deps.random);
+    return wait === undefined ? undefined : { requeueAfterMs: wait };
   }
 
-  async #evaluate(client: OAuthClient): Promise<Evaluation> {
+  async #gather(client: OAuthClient): Promise<ClientFindings> {
     const validation = this.#deps.validators.oauthClient(client);
-    const authMethod = client.spec.authMethod ?? DEFAULT_AUTH_METHOD;
-    if (!validation.ok) {
-      const message = formatProblems(validation.problems);
-      return {
-        conditions: [
-          cond(ConditionType.Ready, 'False', Reason.InvalidSpec, message),
-          cond(ConditionType.Empty, 'Unknown', Reason.InvalidSpec, 'cannot tell while the spec is invalid'),
-        ],
-        fields: {},
-        retry: false,
-      };
-    }
+    if (!validation.ok) return { kind: 'invalid-spec', validation };
     const config = await readClientConfig(client, this.#deps.secrets);
-    if (config.kind === 'cross-namespace') {
-      return {
-        conditions: [
-          cond(ConditionType.Ready, 'False', Reason.CrossNamespaceReference, config.message),
-          cond(
-            ConditionType.Empty,
-            'Unknown',
-            Reason.CrossNamespaceReference,
-            'cannot tell until the reference is fixed',
-          ),
-        ],
-        fields: { authMethod },
-        retry: false,
-      };
-    }
-    if (config.kind === 'empty') {
-      return {
-        conditions: [
-          cond(ConditionType.Ready, 'False', config.reason, config.message),
-          cond(ConditionType.Empty, 'True', config.reason, config.message),
-        ],
-        fields: { authMethod },
-        retry: false,
-      };
-    }
-    const present = cond(
-      ConditionType.Empty,
-      'False',
-      Reason.CredentialsPresent,
-      'the client credentials are present',
-    );
+    if (config.kind !== 'ready') return { kind: 'unusable', config };
     try {
-      const resolved = await this.#deps.engine.resolveClient(config.config);
-      const warnings = resolved.warnings.length > 0 ? ` (${resolved.warnings.join('; ')})` : '';
-      return {
-        conditions: [
-          cond(
-            ConditionType.Ready,
-            'True',
-            Reason.ClientReady,
-            `token endpoint ${resolved.tokenEndpoint}${warnings}`,
-          ),
-          present,
-        ],
-        fields: {
-          tokenEndpoint: resolved.tokenEndpoint,
-          ...(resolved.revocationEndpoint === undefined
-            ? {}
-            : { revocationEndpoint: resolved.revocationEndpoint }),
-          authMethod: resolved.authMethod,
-        },
-        retry: false,
-      };
+      return { kind: 'resolved', resolved: await this.#deps.engine.resolveClient(config.config) };
     } catch (error) {
       if (!(error instanceof CoffreError)) throw error;
-      const reason =
-        error.code === 'network' || error.code === 'timeout'
-          ? Reason.DiscoveryFailed
-          : reasonForTokenError(error.code);
-      return {
-        conditions: [cond(ConditionType.Ready, 'False', reason, error.message), present],
-        fields: { authMethod },
-        retry: error.retryable,
-      };
+      return { kind: 'unresolved', error };
     }
   }
 }

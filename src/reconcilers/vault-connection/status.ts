@@ -159,21 +159,20 @@ export function desiredStatus(
     status.secretName = input.secretName;
     if (expiring && record.issuedAt !== undefined) status.lastRefreshTime = formatTime(record.issuedAt);
     if (expiring && record.expiresAt !== undefined) status.expiresAt = formatTime(record.expiresAt);
-    if (record.grantedScopes !== undefined) status.grantedScopes = record.grantedScopes;
+    if (record.grantedScopes !== undefined) status.grantedScopes = capList(record.grantedScopes);
   }
   if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
   return status;
 }
 
-/** Deep equality of two statuses as JSON, with object keys in any order. */
-export function sameStatus(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
+/** At most this many entries of a list in status; a server may grant thousands of scopes. */
+export const MAX_STATUS_LIST = 64;
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : v,
-  );
+/**
+ * A list as status shows it: whole when short, else its first entries and a last one that says how many
+ * were left out, so that a status patch never grows with what a token endpoint sends.
+ */
+export function capList(values: readonly string[], max = MAX_STATUS_LIST): string[] {
+  if (values.length <= max) return [...values];
+  return [...values.slice(0, max - 1), `(+${values.length - (max - 1)} more)`];
 }

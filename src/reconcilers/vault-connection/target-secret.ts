@@ -12,13 +12,15 @@ import {
   ISSUED_AT_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
+  RECORD_SIGNATURE_ANNOTATION,
   REQUEST_HASH_ANNOTATION,
 } from '../../api/v1alpha1/metadata-keys.ts';
 import { API_VERSION, type VaultConnection } from '../../api/v1alpha1/resources.ts';
 import type { TargetSettings } from '../../api/v1alpha1/vault-connection.ts';
 import { dataHash } from '../../secrets/data-hash.ts';
+import type { RecordKey } from '../../secrets/record-key.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
-import { renderTemplate } from '../../secrets/template.ts';
+import { TemplateTooLargeError, renderTemplate } from '../../secrets/template.ts';
 
 /** What a target Secret's annotations say about the token it holds. */
 export interface PublishedRecord {
@@ -53,6 +55,67 @@ function parseTime(value: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** The annotations the record signature covers, in a fixed order. */
+const SIGNED_ANNOTATIONS = [
+  DATA_HASH_ANNOTATION,
+  REQUEST_HASH_ANNOTATION,
+  ISSUED_AT_ANNOTATION,
+  EXPIRES_AT_ANNOTATION,
+  GRANTED_SCOPES_ANNOTATION,
+  FORCE_REFRESH_HANDLED_ANNOTATION,
+] as const;
+
+function signedParts(
+  connection: VaultConnection,
+  name: string,
+  type: string,
+  annotations: Readonly<Record<string, string>>,
+): string[] {
+  return [
+    connection.metadata.uid ?? '',
+    connection.metadata.namespace ?? '',
+    name,
+    type,
+    // '-' for absent, 's' before a value: an absent annotation never signs like an empty one.
+    ...SIGNED_ANNOTATIONS.map((key) => (annotations[key] === undefined ? '-' : `s${annotations[key]}`)),
+  ];
+}
+
+function decodedData(secret: V1Secret): Map<string, string> {
+  return new Map(
+    Object.entries(secret.data ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
+}
+
+/**
+ * What the target Secret says it holds, if coffre wrote it as it stands: the data must hash to the
+ * recorded hash and the record must carry coffre's signature. A token planted in the Secret, or an
+ * `expires-at` pushed back by hand to suppress renewal, gives undefined: nothing is trusted, reused or
+ * shared, and coffre publishes afresh.
+ */
+export function trustedRecord(
+  secret: V1Secret | undefined,
+  connection: VaultConnection,
+  key: RecordKey,
+): PublishedRecord | undefined {
+  const record = readRecord(secret);
+  if (secret === undefined || record === undefined) return undefined;
+  const annotations = secret.metadata?.annotations ?? {};
+  const signature = annotations[RECORD_SIGNATURE_ANNOTATION];
+  if (signature === undefined || dataHash(decodedData(secret)) !== record.dataHash) return undefined;
+  const parts = signedParts(connection, secret.metadata?.name ?? '', secret.type ?? 'Opaque', annotations);
+  return key.verify('target-record', parts, signature) ? record : undefined;
+}
+
+/** The annotation put on restarted workloads: keyed, so that it says nothing about the data. */
+export function restartedForValue(connection: VaultConnection, hash: string, key: RecordKey): string {
+  return key.mac('restarted-for', [connection.metadata.uid ?? '', hash]).slice(0, 16);
+}
+
+/** What the annotations say, unverified (see trustedRecord). */
 export function readRecord(secret: V1Secret | undefined): PublishedRecord | undefined {
   const annotations = secret?.metadata?.annotations;
   const hash = annotations?.[DATA_HASH_ANNOTATION];
@@ -85,9 +148,14 @@ export function desiredTarget(
   published: ReadonlyMap<string, SecretValue>,
   template: TargetSettings['template'],
   record: Omit<PublishedRecord, 'dataHash'>,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): DesiredTarget {
   const plain = new Map([...published].map(([key, value]) => [key, value.reveal()]));
-  const data = template?.data === undefined ? plain : renderTemplate(template.data, plain);
+  const data = template?.data === undefined ? plain : renderTemplate(template.data, plain, maxBytes);
+  // Without a template the data is the published keys as they are: the same limit applies.
+  let size = 0;
+  for (const [key, value] of data) size += Buffer.byteLength(key) + Buffer.byteLength(value);
+  if (size > maxBytes) throw new TemplateTooLargeError(maxBytes);
   const hash = dataHash(data);
   return { name, data, dataHash: hash, record: { ...record, dataHash: hash } };
 }
@@ -98,6 +166,7 @@ export function targetSecretObject(
   desired: DesiredTarget,
   template: TargetSettings['template'],
   existing: V1Secret | undefined,
+  key: RecordKey,
 ): V1Secret {
   const { record } = desired;
   const annotations: Record<string, string> = {
@@ -115,8 +184,13 @@ export function targetSecretObject(
     annotations[GRANTED_SCOPES_ANNOTATION] = record.grantedScopes.join(' ');
   if (record.forceRefreshHandled !== undefined)
     annotations[FORCE_REFRESH_HANDLED_ANNOTATION] = record.forceRefreshHandled;
+  const type = template?.type ?? existing?.type ?? 'Opaque';
+  annotations[RECORD_SIGNATURE_ANNOTATION] = key.mac(
+    'target-record',
+    signedParts(connection, desired.name, type, annotations),
+  );
   const data: Record<string, string> = {};
-  for (const [key, value] of desired.data) data[key] = Buffer.from(value, 'utf8').toString('base64');
+  for (const [name, value] of desired.data) data[name] = Buffer.from(value, 'utf8').toString('base64');
   return {
     metadata: {
       name: desired.name,
@@ -132,7 +206,7 @@ export function targetSecretObject(
       annotations,
       ownerReferences: [ownerReference(connection)],
     },
-    type: template?.type ?? existing?.type ?? 'Opaque',
+    type,
     data,
   };
 }

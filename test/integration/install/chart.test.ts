@@ -138,6 +138,25 @@ describe('the Helm chart', () => {
     expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 
+  it('carves the metadata ranges out of both an IPv4 and an IPv6 catch-all egress (dry-run accepted)', async () => {
+    const objects = await renderChart(helmPath(), {
+      values: { networkPolicy: { enabled: true, egressCIDRs: ['0.0.0.0/0', '::/0', '203.0.113.0/24'] } },
+    });
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy');
+    const blocks = (
+      policy?.['spec'] as { egress: { to?: { ipBlock?: { cidr: string; except?: string[] } }[] }[] }
+    ).egress
+      .flatMap((rule) => rule.to ?? [])
+      .flatMap((peer) => (peer.ipBlock === undefined ? [] : [peer.ipBlock]));
+    const except = (cidr: string) => blocks.find((b) => b.cidr === cidr)?.except ?? [];
+    expect(except('0.0.0.0/0')).toEqual(expect.arrayContaining(['169.254.0.0/16', '100.100.100.200/32']));
+    expect(except('0.0.0.0/0').some((c) => c.includes(':'))).toBe(false);
+    expect(except('::/0')).toEqual(expect.arrayContaining(['fd00:ec2::/32', 'fe80::/10']));
+    expect(except('::/0').some((c) => !c.includes(':'))).toBe(false);
+    expect(except('203.0.113.0/24')).toEqual([]);
+    expect(await dryRunProblems(objects.filter((o) => o.kind === 'NetworkPolicy'))).toEqual([]);
+  });
+
   it('renders production values into objects the API server accepts without a warning (dry-run)', async () => {
     const release = await restrictedNamespace('release');
     const watched = [await useTestNamespace('payments'), await useTestNamespace('identity')];

@@ -40,7 +40,7 @@ async function mayI(http: KubeHttp, access: Access): Promise<boolean> {
 const describeAccess = (a: Access) =>
   `${a.verb} ${a.group === '' ? '' : `${a.group}/`}${a.resource}${a.subresource === undefined ? '' : `/${a.subresource}`}${a.namespace === undefined ? '' : ` in ${a.namespace}`}`;
 
-// What the operator calls (src/reconcilers/kube-port.ts, src/controller/informer.ts, leader-election.ts).
+// What the operator calls (src/kube/kube-port.ts, src/controller/informer.ts, leader-election.ts).
 const allowed: Access[] = [
   { verb: 'list', group: 'coffre.dev', resource: 'vaultconnections' },
   { verb: 'watch', group: 'coffre.dev', resource: 'vaultconnections' },

@@ -114,4 +114,29 @@ describe('leader election in a namespace that does not exist', () => {
       expect(stderr).toBe('');
     },
   );
+
+  it('without leader election, stops in one line naming the record key and its namespace (exit 2)', async () => {
+    const missing = `coffre-missing-${randomBytes(4).toString('hex')}`;
+    const child = spawn(
+      node,
+      [
+        'src/main.ts',
+        `--kubeconfig=${clusterKubeconfigPath()}`,
+        '--leader-elect=false',
+        `--leader-election-namespace=${missing}`,
+        '--metrics-port=-1',
+        '--health-port=-1',
+      ],
+      { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: 'pipe' },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`the record key Secret ${missing}/coffre-record-key cannot be created`);
+    expect(lines[0]).toContain(`kubectl create namespace ${missing}`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });

@@ -292,6 +292,11 @@ describe('token connections', () => {
       },
     });
     await expect.poll(restartedFor, { timeout: 15_000 }).toMatch(/^[0-9a-f]{16}$/);
+    // Viewers can read pod templates: the value is keyed, never a prefix of the data's hash.
+    const published = await getSecret(namespace, 'restarts-token');
+    expect(published?.metadata?.annotations?.['coffre.dev/data-hash']?.slice(0, 16)).not.toBe(
+      await restartedFor(),
+    );
     await remove(namespace, 'apps/v1', 'Deployment', 'api');
   });
 });

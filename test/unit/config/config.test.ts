@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../../src/config.ts';
 import { resolveManagerOptions } from '../../../src/controller/options.ts';
 import { defaults } from '../../../src/defaults.ts';
 import { formatDuration, parseDuration } from '../../../src/duration.ts';
-import { isCoffreError } from '../../../src/errors.ts';
+import { CoffreError } from '../../../src/errors.ts';
 import { GUARDED_FETCH_DEFAULTS } from '../../../src/oauth/guarded-fetch.ts';
 import { RATE_BUDGET_DEFAULTS } from '../../../src/oauth/rate-budget.ts';
 
@@ -77,7 +77,7 @@ describe('loadConfig rules, the same as the runtime applies', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(ConfigError);
-    expect(isCoffreError(thrown) && thrown.code).toBe('invalid_config');
+    expect(thrown instanceof CoffreError && thrown.code).toBe('invalid_config');
     expect((thrown as Error).message).toBe(message);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { Informer, METADATA_LIST_ACCEPT, METADATA_OBJECT_ACCEPT } from '../../../src/controller/informer.ts';
 import { resolveInformerOptions, type InformerSpec } from '../../../src/controller/options.ts';
 import { objectKey } from '../../../src/controller/types.ts';

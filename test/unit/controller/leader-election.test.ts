@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { KubeApiError } from '../../../src/controller/kube-http.ts';
 import {
   LeaderElector,

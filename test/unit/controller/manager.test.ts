@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { LeaderElector, type Lease, type LeaseClient } from '../../../src/controller/leader-election.ts';
 import { installSignalHandlers, Manager } from '../../../src/controller/manager.ts';
 import type { ReconcileContext } from '../../../src/controller/types.ts';

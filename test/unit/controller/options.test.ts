@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, systemClock } from '../../../src/clock.ts';
+import { systemClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { changedBeyondStatus } from '../../../src/controller/controller.ts';
 import {
   resolveControllerOptions,

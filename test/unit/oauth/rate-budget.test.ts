@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { OAuthError } from '../../../src/oauth/errors.ts';
 import { createRateBudget, type Permit } from '../../../src/oauth/rate-budget.ts';
 

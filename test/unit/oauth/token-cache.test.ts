@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/clock.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 import { OAuthError } from '../../../src/oauth/errors.ts';
 import { createTokenCache, tokenCacheKey, type TokenFetcher } from '../../../src/oauth/token-cache.ts';
 import type { ClientConfig, TokenRequest, TokenSet } from '../../../src/oauth/types.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { sameStatus } from '../../../src/reconcilers/report.ts';
 import {
   desiredConditions,
   desiredStatus,
-  sameStatus,
   type StatusInput,
 } from '../../../src/reconcilers/vault-connection/status.ts';
 

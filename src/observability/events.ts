@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { KubePort } from './kube-port.ts';
+import type { KubePort } from '../kube/kube-port.ts';
 
 export interface EventTarget {
   apiVersion: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/clock.ts';
-import { ReadYourWrites } from '../../../src/reconcilers/read-your-writes.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
+import { ReadYourWrites } from '../../../src/kube/read-your-writes.ts';
 
 interface Obj {
   metadata: { namespace: string; name: string; uid: string; resourceVersion: string };

@@ -1,0 +1,91 @@
+// Reporting, shared by both reconcilers: the desired status is patched only when it differs from the
+// cached one (no write, and no hot loop, when nothing changed), and each condition transition that
+// patch makes is announced once as an Event.
+import type { Condition } from '../api/v1alpha1/conditions.ts';
+import type { ResourcePath, KubePort } from '../kube/kube-port.ts';
+import type { EventRecorder, EventTarget } from '../observability/events.ts';
+import { transitions } from './conditions.ts';
+
+export interface ReportedStatus {
+  conditions?: Condition[];
+}
+
+export interface Reported<S extends ReportedStatus> {
+  metadata: { namespace?: string; name?: string; uid?: string };
+  status?: S;
+}
+
+export interface ReportKind {
+  resource: ResourcePath;
+  apiVersion: string;
+  kind: string;
+  /** Conditions that are news only when True (Empty, Expired): see transitions. */
+  normallyFalse?: ReadonlySet<string>;
+  /** Whether a condition in this state deserves a Warning Event rather than a Normal one. */
+  isWarning(condition: Condition): boolean;
+}
+
+export interface ReportDeps {
+  port: KubePort;
+  events: EventRecorder;
+}
+
+export type ReportResult = { changed: false } | { changed: true; stored: unknown };
+
+/** Deep equality of two statuses as JSON, with object keys in any order. */
+export function sameStatus(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}
+
+export function eventTarget(
+  kind: Pick<ReportKind, 'apiVersion' | 'kind'>,
+  object: Reported<ReportedStatus>,
+): EventTarget {
+  return {
+    apiVersion: kind.apiVersion,
+    kind: kind.kind,
+    namespace: object.metadata.namespace ?? '',
+    name: object.metadata.name ?? '',
+    uid: object.metadata.uid ?? '',
+  };
+}
+
+/** Patches `desired` over the object's status if it differs, then records an Event per transition. */
+export async function reportStatus<S extends ReportedStatus>(
+  deps: ReportDeps,
+  kind: ReportKind,
+  object: Reported<S>,
+  desired: S,
+  signal: AbortSignal,
+): Promise<ReportResult> {
+  if (sameStatus(desired, object.status)) return { changed: false };
+  signal.throwIfAborted();
+  const stored = await deps.port.patchStatus(
+    kind.resource,
+    object.metadata.namespace ?? '',
+    object.metadata.name ?? '',
+    desired,
+  );
+  const target = eventTarget(kind, object);
+  for (const { condition } of transitions(
+    object.status?.conditions,
+    desired.conditions ?? [],
+    kind.normallyFalse,
+  )) {
+    deps.events.record(
+      target,
+      kind.isWarning(condition) ? 'Warning' : 'Normal',
+      condition.reason,
+      `${condition.type}=${condition.status}: ${condition.message}`,
+    );
+  }
+  return { changed: true, stored };
+}

@@ -1,0 +1,55 @@
+// The VaultConnection controller's wiring (controller-runtime's SetupWithManager): its reconciler over
+// read-your-writes views of the shared caches, and what re-queues a connection — its OAuthClient, a
+// Secret it reads or writes (directly or through its OAuthClient), or a Secret it owns.
+import { GROUP } from '../../api/v1alpha1/resources.ts';
+import type { Manager } from '../../controller/manager.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Store } from '../../controller/store.ts';
+import { ReadYourWrites } from '../../kube/read-your-writes.ts';
+import { BY_OAUTH_CLIENT, BY_SECRET, indexedUnder, referencedBy, type Caches } from '../caches.ts';
+import { VaultConnectionReconciler, type VaultConnectionReconcilerDeps } from './reconciler.ts';
+
+export interface VaultConnectionControllerDeps extends Omit<
+  VaultConnectionReconcilerDeps,
+  'connections' | 'clients' | 'ownedSecrets'
+> {
+  workers: number;
+}
+
+export function setupVaultConnectionController(
+  manager: Manager,
+  caches: Caches,
+  deps: VaultConnectionControllerDeps,
+): void {
+  const { connections, clients, ownedSecrets, secretMetadata } = caches;
+  const { workers, ...reconcilerDeps } = deps;
+  ownedSecrets.addHandlers({
+    onDelete: (secret) => {
+      deps.ownedData.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '');
+    },
+  });
+  const reconciler = new VaultConnectionReconciler({
+    ...reconcilerDeps,
+    connections: new ReadYourWrites(connections.store, deps.clock, { absentMeansGone: true }),
+    clients: clients.store,
+    // Metadata from the watch, whole objects from our writes: gather tells them apart.
+    ownedSecrets: new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
+      absentMeansGone: false,
+    }),
+  });
+  const controller = manager.controller({
+    name: 'vaultconnection',
+    informer: connections,
+    reconciler,
+    workers,
+  });
+  const connectionsOfClient = referencedBy(connections, BY_OAUTH_CLIENT);
+  const connectionsOfSecret = referencedBy(connections, BY_SECRET);
+  controller.watches(clients, connectionsOfClient);
+  // A Secret matters to a connection directly (credentials, target, state) or through its OAuthClient.
+  controller.watches(secretMetadata, (secret) => [
+    ...connectionsOfSecret(secret),
+    ...indexedUnder(clients, BY_SECRET, secret).flatMap(connectionsOfClient),
+  ]);
+  controller.owns(ownedSecrets, { group: GROUP, kind: 'VaultConnection' });
+}
