@@ -2,9 +2,12 @@
 // rules) on generated objects, valid, invalid and hostile: they answer ok or a list of problems, and
 // never throw. The operator runs them on every object it reconciles.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createValidators, formatProblems } from '../../../src/api/validation.ts';
 import { fuzzObject } from '../../support/fuzz-objects.ts';
+
+// Thousands of generated inputs each: seconds on a loaded machine, not the default 5.
+vi.setConfig({ testTimeout: 60_000 });
 
 const SEED = 19_020;
 
