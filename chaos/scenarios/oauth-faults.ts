@@ -150,7 +150,9 @@ export async function runOAuthFaults(
       `a token endpoint that accepts and never answers (${BLACK_HOLE_CONNECTIONS} connections on it)`,
       holeFrom,
       [
-        guarantee(
+        // A measure, not a guarantee: with 6 s tokens the renewal window is 2 s, and a caller queued
+        // for the black-holed host holds a worker up to the budget wait (2 s); see docs/reliability.md.
+        measure(
           'moments a connection on another host held an expired token',
           '0',
           hole.expiredMoments,
