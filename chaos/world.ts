@@ -23,6 +23,7 @@ import {
 import { sleep } from '../bench/stats.ts';
 import { informer, isReady } from '../bench/watch.ts';
 import type { KubeObject } from '../src/controller/types.ts';
+import type { TokenLogEntry } from '../tools/local-oauth-server.ts';
 import type { Random } from './random.ts';
 
 export const NAMESPACE = 'chaos';
@@ -351,4 +352,41 @@ export async function watchConditions(kube: BenchKube): Promise<ConditionWatch> 
     },
     stop: () => watcher.stop(),
   };
+}
+
+export interface LostRotations {
+  /** Audiences whose refresh token the server rotated while a killed process had the request in flight. */
+  explained: string[];
+  /** invalid_grant answers with no such rotation before them: coffre reused a token it should not have. */
+  unexplained: number;
+}
+
+/**
+ * The invalid_grant answers of the server's log, split by cause. With strict rotation (no reuse
+ * interval), a process killed between the server's answer and the write of its state Secret loses
+ * the new refresh token: the next process can only use the previous one, which the server refuses.
+ * That window is the protocol's, and is counted apart from a reuse coffre could have avoided.
+ */
+export function lostRotations(
+  log: readonly TokenLogEntry[],
+  kills: readonly number[],
+  graceMs = 1000,
+): LostRotations {
+  const explained: string[] = [];
+  let unexplained = 0;
+  log.forEach((entry, index) => {
+    if (entry.error !== 'invalid_grant') return;
+    const rotatedInFlight = log
+      .slice(0, index)
+      .some(
+        (earlier) =>
+          earlier.grantType === 'refresh_token' &&
+          earlier.audience === entry.audience &&
+          earlier.status === 200 &&
+          kills.some((at) => inFlightAt([earlier], at, graceMs) > 0),
+      );
+    if (rotatedInFlight && entry.audience !== undefined) explained.push(entry.audience);
+    else unexplained++;
+  });
+  return { explained: [...new Set(explained)], unexplained };
 }
