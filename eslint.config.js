@@ -24,7 +24,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['scripts/**', 'tools/**', 'test/**', 'bench/**'],
+    files: ['scripts/**', 'tools/**', 'test/**', 'bench/**', 'chaos/**'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -2,10 +2,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type {
+  OAuthChildFault,
   OAuthChildMessage,
   OAuthChildOptions,
   OAuthChildRequest,
   OAuthChildSetup,
+  OAuthChildStats,
 } from './oauth-server-child.ts';
 
 export const CLIENT_ID = 'bench-m2m';
@@ -18,8 +20,17 @@ export interface BenchOAuthServer {
   readonly issuer: string;
   /** PEM file of the CA that signed the server's certificate. */
   readonly caFile: string;
+  readonly port: number;
   tokenRequests(): Promise<number>;
   setLatency(ms: number): Promise<void>;
+  /** One refresh token per audience, as if a user had authorised each (scope offline_access). */
+  refreshTokens(audiences: string[]): Promise<string[]>;
+  /** The server's log of token requests and its OAuth error counts. */
+  stats(): Promise<OAuthChildStats>;
+  fault(fault: OAuthChildFault): Promise<void>;
+  /** Off its port (connections refused) and back on the same one. */
+  unavailable(): Promise<void>;
+  available(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +40,7 @@ export function audienceOf(index: number): string {
 }
 
 export async function startOAuthServer(
-  options: Pick<OAuthChildOptions, 'audiences' | 'accessTokenTtlSeconds' | 'dir'>,
+  options: Pick<OAuthChildOptions, 'audiences' | 'accessTokenTtlSeconds' | 'dir' | 'port'>,
 ): Promise<BenchOAuthServer> {
   const childOptions: OAuthChildOptions = {
     clientId: CLIENT_ID,
@@ -39,7 +50,7 @@ export async function startOAuthServer(
   };
   const child: ChildProcess = fork(join(import.meta.dirname, 'oauth-server-child.ts'));
   child.send({ kind: 'options', options: childOptions } satisfies OAuthChildSetup);
-  const pending = new Map<number, (value: number) => void>();
+  const pending = new Map<number, (value: unknown) => void>();
   let nextId = 1;
   const started = await new Promise<{ issuer: string; caFile: string }>((resolve, reject) => {
     child.once('exit', (code) => {
@@ -51,21 +62,33 @@ export async function startOAuthServer(
     });
   });
   child.removeAllListeners('exit');
-  const ask = (request: WithoutId<OAuthChildRequest>) =>
-    new Promise<number>((resolve) => {
+  const ask = <T = number>(request: WithoutId<OAuthChildRequest>) =>
+    new Promise<T>((resolve) => {
       const id = nextId++;
       pending.set(id, (value) => {
         pending.delete(id);
-        resolve(value);
+        resolve(value as T);
       });
       child.send({ ...request, id });
     });
   return {
     issuer: started.issuer,
     caFile: started.caFile,
+    port: Number(new URL(started.issuer).port),
     tokenRequests: () => ask({ kind: 'tokenRequests' }),
     async setLatency(ms) {
       await ask({ kind: 'latency', ms });
+    },
+    refreshTokens: (audiences) => ask<string[]>({ kind: 'refreshTokens', audiences }),
+    stats: () => ask<OAuthChildStats>({ kind: 'stats' }),
+    async fault(fault) {
+      await ask({ kind: 'fault', fault });
+    },
+    async unavailable() {
+      await ask({ kind: 'unavailable' });
+    },
+    async available() {
+      await ask({ kind: 'available' });
     },
     async stop() {
       if (!child.connected) return;

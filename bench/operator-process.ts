@@ -41,6 +41,12 @@ export interface OperatorProcess {
   memory(): Promise<{ rss: number; peakRss: number }>;
   /** When the log first shows a line with this message (epoch ms), if it does. */
   logTime(message: string): Promise<number | undefined>;
+  /** kill -9, for chaos runs: no shutdown, no lease release; resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -135,6 +141,13 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       }
       return undefined;
     },
+    async kill() {
+      if (child.child.exitCode !== null || child.child.signalCode !== null) return;
+      child.child.kill('SIGKILL');
+      await child.exited;
+    },
+    alive: () => child.child.exitCode === null && child.child.signalCode === null,
+    exited: child.exited,
     stop: () => child.stop(30_000),
   };
 }

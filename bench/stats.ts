@@ -31,3 +31,15 @@ export function seconds(ms: number | undefined): string {
 export function millis(ms: number | undefined): string {
   return ms === undefined ? '-' : `${Math.round(ms)} ms`;
 }
+
+/** A small seeded generator (mulberry32), so that a partial fault answers the same requests each run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -9,7 +9,7 @@ import { silentLogger } from '../src/observability/logger.ts';
 import type { VaultConnection } from '../src/api/v1alpha1/resources.ts';
 import type { BenchKube } from './kube.ts';
 
-function informer<T extends KubeObject>(
+export function informer<T extends KubeObject>(
   kube: BenchKube,
   name: string,
   resource: { group: string; version: string; plural: string },

@@ -8,7 +8,11 @@
 // - clients authenticating with client_secret_post, client_secret_basic or private_key_jwt;
 // - a count of token requests per grant type, to prove sharing ("exactly one request");
 // - unavailable()/available() to take the server off its port and bring it back on the same one;
-// - tweaks switchable at run time: omit expires_in, or answer token requests late (tokenLatencyMs).
+// - tweaks switchable at run time: omit expires_in, or answer token requests late (tokenLatencyMs);
+//   faults for chaos runs: answer token requests with an HTTP status (5xx, 429 + Retry-After) with a
+//   probability, or accept them and never answer (a black hole);
+// - a log of token requests (time, grant, audience, status, OAuth error) and counts of OAuth errors,
+//   so that what a client did is told by the server (e.g. a rotated refresh token used twice).
 // It prints nothing (oidc-provider's advisory notices are silenced by configuring every default).
 //
 //   const server = await startLocalOAuthServer({ clients: [{ clientId: 'm2m', authMethod:
@@ -16,6 +20,7 @@
 //     { scope: 'read:users' } } });
 //   server.issuer, server.tokenEndpoint, server.caPem, server.tokenRequests('client_credentials')
 //   await server.stop();
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -72,6 +77,27 @@ export interface LocalOAuthServerTweaks {
   omitExpiresIn: boolean;
   /** Delay before each token request is handled, in ms: a slow or distant endpoint. */
   tokenLatencyMs: number;
+  /** A fault on token requests, until set back to undefined. */
+  fault?: TokenFault;
+}
+
+/** Token requests answered with `status` (and Retry-After) with probability `ratio`, or never answered. */
+export type TokenFault =
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; ratio: number; random?: () => number }
+  | { kind: 'black-hole' };
+
+/** One token request as the server saw it. */
+export interface TokenLogEntry {
+  /** Epoch ms when the request arrived, and when it was answered (undefined: never answered). */
+  receivedAt: number;
+  answeredAt?: number;
+  grantType: string;
+  audience?: string;
+  status: number;
+  /** The OAuth error code answered, if any (`invalid_grant` for a reused rotated refresh token). */
+  error?: string;
+  /** Answered by an injected fault, not by the OAuth server. */
+  fault?: boolean;
 }
 
 export interface LocalOAuthServer {
@@ -87,6 +113,10 @@ export interface LocalOAuthServer {
   tokenRequests(grantType?: string): number;
   /** HTTP requests received, for one path (e.g. `/.well-known/openid-configuration`) or all. */
   requests(path?: string): number;
+  /** OAuth errors answered to token requests, by code. */
+  tokenErrors(): Record<string, number>;
+  /** Every token request so far, in arrival order. */
+  tokenLog(): readonly TokenLogEntry[];
   resetCounters(): void;
   /** A refresh token for the client, as if a user had authorised it (scope `offline_access`). */
   issueRefreshToken(clientId: string, options?: { resource?: string; scope?: string }): Promise<string>;
@@ -115,7 +145,10 @@ export async function generateClientKey(
 
 export async function startLocalOAuthServer(options: LocalOAuthServerOptions): Promise<LocalOAuthServer> {
   const own =
-    options.ca === undefined ? await createTemporaryCertificateAuthority('coffre local OAuth CA') : undefined;
+    // A distinct name per CA: a client trusting two servers' CAs at once finds each by its subject.
+    options.ca === undefined
+      ? await createTemporaryCertificateAuthority(`coffre local OAuth CA ${randomUUID().slice(0, 8)}`)
+      : undefined;
   const ca = options.ca ?? (own as { ca: CertificateAuthority }).ca;
   const certificate = await issueCertificate(ca, {
     name: `oauth-server-${process.pid}-${Date.now()}`,
@@ -131,15 +164,32 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
   const issuer = `https://127.0.0.1:${port}`;
 
   const counts = new Map<string, number>();
+  const errorCounts = new Map<string, number>();
+  const log: TokenLogEntry[] = [];
   const tweaks: LocalOAuthServerTweaks = { omitExpiresIn: false, tokenLatencyMs: 0 };
   const provider = new Provider(issuer, await configuration(options));
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    const receivedAt = Date.now();
     await next();
     if (ctx.method !== 'POST' || ctx.path !== TOKEN_PATH) return;
     const grantType = ctx.oidc?.params?.grant_type ?? ctx.oidc?.body?.grant_type;
     const key = typeof grantType === 'string' ? grantType : 'unknown';
     counts.set(key, (counts.get(key) ?? 0) + 1);
     const body = (ctx as { body?: unknown }).body;
+    const error =
+      typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'string'
+        ? body.error
+        : undefined;
+    if (error !== undefined) errorCounts.set(error, (errorCounts.get(error) ?? 0) + 1);
+    const audience = ctx.oidc?.body?.audience ?? ctx.oidc?.body?.resource;
+    log.push({
+      receivedAt,
+      answeredAt: Date.now(),
+      grantType: key,
+      ...(typeof audience === 'string' ? { audience } : {}),
+      status: ctx.status,
+      ...(error === undefined ? {} : { error }),
+    });
     if (tweaks.omitExpiresIn && typeof body === 'object' && body !== null && 'expires_in' in body) {
       delete (body as { expires_in?: unknown }).expires_in;
     }
@@ -160,6 +210,37 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
     ) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
       return;
+    }
+    const fault = tweaks.fault;
+    if (fault !== undefined && req.method === 'POST' && path === TOKEN_PATH) {
+      if (fault.kind === 'black-hole') {
+        // Accept, read, never answer: the client's own deadline is all that ends the exchange.
+        log.push({ receivedAt: Date.now(), grantType: 'unknown', status: 0, fault: true });
+        req.resume();
+        return;
+      }
+      if ((fault.random ?? Math.random)() < fault.ratio) {
+        const receivedAt = Date.now();
+        req.resume();
+        res
+          .writeHead(fault.status, {
+            'content-type': 'application/json',
+            ...(fault.retryAfterSeconds === undefined
+              ? {}
+              : { 'retry-after': String(fault.retryAfterSeconds) }),
+          })
+          .end(
+            JSON.stringify({ error: fault.status === 429 ? 'too_many_requests' : 'temporarily_unavailable' }),
+          );
+        log.push({
+          receivedAt,
+          answeredAt: Date.now(),
+          grantType: 'unknown',
+          status: fault.status,
+          fault: true,
+        });
+        return;
+      }
     }
     if (tweaks.tokenLatencyMs > 0 && req.method === 'POST' && path === TOKEN_PATH) {
       setTimeout(() => {
@@ -185,9 +266,17 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
       if (path !== undefined) return pathCounts.get(path) ?? 0;
       return [...pathCounts.values()].reduce((sum, count) => sum + count, 0);
     },
+    tokenErrors() {
+      return Object.fromEntries(errorCounts);
+    },
+    tokenLog() {
+      return log;
+    },
     resetCounters() {
       counts.clear();
       pathCounts.clear();
+      errorCounts.clear();
+      log.length = 0;
     },
     async issueRefreshToken(clientId, refreshOptions = {}) {
       const client = await provider.Client.find(clientId);

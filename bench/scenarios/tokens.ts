@@ -55,7 +55,7 @@ export interface SharingResult {
 }
 
 /** Lead times and expired moments of the publications seen within [from, to]. */
-function renewalFigures(tokens: TokenWatcher, from: number, to: number) {
+export function renewalFigures(tokens: TokenWatcher, from: number, to: number) {
   let refreshes = 0;
   let minLeadMs: number | undefined;
   let expiredMoments = 0;

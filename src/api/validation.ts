@@ -37,9 +37,16 @@ export function createValidators(): Validators {
   const celTwin: ((rules: ValidationRule[], data: unknown) => boolean) & {
     errors?: Partial<ErrorObject>[];
   } = (rules, data) => {
-    const failed = rules.filter(
-      (rule) => rule.check !== undefined && !(rule.check as (s: unknown) => boolean)(data),
-    );
+    // With allErrors, ajv runs these twins on data that already failed its type (a null spec, a number
+    // for a string): a twin that throws on such data counts as failed, its type error is reported too.
+    const failed = rules.filter((rule) => {
+      if (rule.check === undefined) return false;
+      try {
+        return !(rule.check as (s: unknown) => boolean)(data);
+      } catch {
+        return true;
+      }
+    });
     celTwin.errors = failed.map((rule) => ({
       keyword: VALIDATIONS,
       message: rule.message,

@@ -54,6 +54,8 @@ interface Waiter {
 
 interface HostState {
   inFlight: number;
+  /** When each request in flight got its permit (oldest first), to tell a stuck host from a busy one. */
+  startedAt: number[];
   tokens: number;
   refilledAt: number;
   heldUntil: number;
@@ -73,6 +75,7 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
     if (state === undefined) {
       state = {
         inFlight: 0,
+        startedAt: [],
         tokens: settings.burst,
         refilledAt: clock.now(),
         heldUntil: 0,
@@ -121,14 +124,29 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
 
   function permitFor(host: string, state: HostState): Permit {
     let released = false;
+    const startedAt = clock.now();
+    state.startedAt.push(startedAt);
     return {
       release() {
         if (released) return;
         released = true;
         state.inFlight -= 1;
+        state.startedAt.splice(state.startedAt.indexOf(startedAt), 1);
         pump(host, state);
       },
     };
+  }
+
+  /**
+   * Every slot is taken by a request older than maxWaitMs: the host is stuck (a black hole answers
+   * nothing until the caller's deadline), and a caller that waited would hold one of the operator's
+   * workers for nothing, starving connections on other hosts. It is told to come back instead.
+   */
+  function stuck(state: HostState, now: number): boolean {
+    const oldest = state.startedAt[0];
+    return (
+      state.inFlight >= settings.maxConcurrent && oldest !== undefined && now - oldest >= settings.maxWaitMs
+    );
   }
 
   function pump(host: string, state: HostState): void {
@@ -174,6 +192,15 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
         state.tokens -= 1;
         state.inFlight += 1;
         return Promise.resolve(permitFor(host, state));
+      }
+      if (stuck(state, now)) {
+        return Promise.reject(
+          rateLimited(
+            host,
+            settings.maxWaitMs,
+            `stuck: ${state.inFlight} requests in flight for over ${settings.maxWaitMs} ms`,
+          ),
+        );
       }
       if (state.queue.length >= settings.maxQueue) {
         return Promise.reject(rateLimited(host, settings.maxWaitMs, 'queued beyond the limit'));

@@ -56,6 +56,15 @@ export interface ControlPlaneInfo {
 export interface ControlPlane extends ControlPlaneInfo {
   /** Log files of the processes, for diagnosing failures. */
   logs: Record<string, string>;
+  /**
+   * Stops kube-apiserver (SIGKILL, or SIGTERM when `graceful`), waits `downMs`, starts it again with the
+   * same flags on the same port, and resolves once it is ready (chaos runs: an API server restart).
+   */
+  restartApiServer(options?: {
+    downMs?: number;
+    graceful?: boolean;
+    onDown?: () => Promise<void>;
+  }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -262,41 +271,53 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const server = `https://127.0.0.1:${apiPort}`;
     logs['kube-apiserver'] = join(dir, 'kube-apiserver.log');
     progress(`starting kube-apiserver on ${server}`);
-    const apiserver = startProcess(
-      'kube-apiserver',
-      assets.kubeApiserver,
-      [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(dir, 'apiserver-certs')}`,
-        `--tls-cert-file=${serving.certFile}`,
-        `--tls-private-key-file=${serving.keyFile}`,
-        `--client-ca-file=${ca.certFile}`,
-        '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${saPubFile}`,
-        `--service-account-signing-key-file=${saKeyFile}`,
-        '--allow-privileged=true',
-        '--disable-admission-plugins=ServiceAccount',
-        '--endpoint-reconciler-type=none',
-        '--enable-priority-and-fairness=false',
-        '--profiling=false',
-        '--v=0',
-        ...(options.apiServerFlags ?? []),
-      ],
-      logs['kube-apiserver'],
-    );
+    const apiServerArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${serving.certFile}`,
+      `--tls-private-key-file=${serving.keyFile}`,
+      `--client-ca-file=${ca.certFile}`,
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${saPubFile}`,
+      `--service-account-signing-key-file=${saKeyFile}`,
+      '--allow-privileged=true',
+      '--disable-admission-plugins=ServiceAccount',
+      '--endpoint-reconciler-type=none',
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+      '--v=0',
+      ...(options.apiServerFlags ?? []),
+    ];
+    const apiServerLog = logs['kube-apiserver'];
+    let apiserver = startProcess('kube-apiserver', assets.kubeApiserver, apiServerArgs, apiServerLog);
     processes.push(apiserver);
     const tls: HttpsOptions = { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem };
-    await waitFor(
-      'kube-apiserver /readyz',
-      async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
-      120_000,
-      processes,
-    );
+    const apiServerReady = () =>
+      waitFor(
+        'kube-apiserver /readyz',
+        async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
+        120_000,
+        processes,
+      );
+    await apiServerReady();
+    const restartApiServer: ControlPlane['restartApiServer'] = async (restart = {}) => {
+      const index = processes.indexOf(apiserver);
+      if (restart.graceful === true) await apiserver.stop();
+      else {
+        apiserver.child.kill('SIGKILL');
+        await apiserver.exited;
+      }
+      await restart.onDown?.();
+      await new Promise((resolve) => setTimeout(resolve, restart.downMs ?? 0));
+      apiserver = startProcess('kube-apiserver', assets.kubeApiserver, apiServerArgs, apiServerLog);
+      processes.splice(index, 1, apiserver);
+      await apiServerReady();
+    };
     const version = JSON.parse((await httpsGet(`${server}/version`, tls)).body) as KubernetesVersion;
     progress(`kube-apiserver ${version.gitVersion} ready`);
 
@@ -349,6 +370,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       etcdUrl,
       version,
       logs,
+      restartApiServer,
       async stop() {
         await stopAll();
         if (ownsDir) await rm(dir, { recursive: true, force: true });

@@ -32,6 +32,36 @@ describe('createRateBudget', () => {
     expect(budget.state(host).inFlight).toBe(4);
   });
 
+  it('does not queue callers behind a host whose every slot is stuck (a black hole: found by npm run chaos)', async () => {
+    const clock = new FakeClock();
+    const budget = createRateBudget({
+      clock,
+      maxConcurrent: 2,
+      maxWaitMs: 2000,
+      ratePerSecond: 100,
+      burst: 100,
+    });
+    const stuck = [await budget.acquire(host), await budget.acquire(host)];
+    // A busy host: a caller waits for a slot.
+    const waiting = track([budget.acquire(host)]);
+    await clock.advance(1000);
+    expect(budget.state(host).queued).toBe(1);
+    // Both requests have now been in flight for longer than a caller may wait: later callers are told
+    // to come back at once instead of holding a worker for nothing.
+    await clock.advance(1000);
+    const error = await budget.acquire(host).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OAuthError);
+    expect(error).toMatchObject({ code: 'rate_limited', retryAfterMs: 2000 });
+    expect(budget.state(host).queued).toBe(0);
+    expect(waiting.failed).toHaveLength(1);
+    // Once a request ends, callers get slots again.
+    stuck[0]?.release();
+    await expect(budget.acquire(host)).resolves.toBeDefined();
+  });
+
   it('does not let one host hold up another', async () => {
     const clock = new FakeClock();
     const budget = createRateBudget({ clock, maxConcurrent: 1 });
