@@ -5,7 +5,7 @@
 // writes JSON and a chart (connections Ready over time, faults marked) to bench/results/, and exits 1
 // only when a guarantee broke — never on a timing, which is reported and judged, not asserted.
 //
-//   npm run chaos                         the default run (about 12 minutes on 2 cores)
+//   npm run chaos                         the default run (about 13 minutes on 2 cores)
 //   npm run chaos -- --seed=1234          replay a run's choices (every run prints its seed)
 //   npm run chaos -- --scenarios=kill --kill-n=100 --kills=3 --out=bench/results/chaos-try.local
 //   npm run chaos -- --help
