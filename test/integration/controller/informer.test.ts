@@ -154,6 +154,9 @@ describe('Informer on a real API server', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await eventually('all creations seen', () => informer.store.size === 8);
+    // Each watch lasts 1–2 s on the server: wait for three of them rather than assume the creations
+    // took long enough (on a loaded machine they may not).
+    await eventually('three server-side watch timeouts', () => link.watchStatuses.length >= 3);
     await informer.stop();
     await http.close();
     expect(lists).toEqual(['initial']);
