@@ -21,6 +21,7 @@ import {
   managerMetrics,
   tokenEngineMetrics,
 } from './observability/observers.ts';
+import { connectionTypeRegistry, tokenAdaptersOf } from './connection-types/registry.ts';
 import { createProviderRegistry } from './providers/registry.ts';
 import { createCaches, type Caches } from './reconcilers/caches.ts';
 import { setupOAuthClientController } from './reconcilers/oauth-client/setup.ts';
@@ -86,6 +87,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     logger,
     limits: config.tokenRequests,
     observer: tokenEngineMetrics(metrics),
+    adapters: tokenAdaptersOf(connectionTypeRegistry),
   });
   const validators = createValidators();
   // In the operator's namespace, beside the Lease: there before this replica can lead.
@@ -94,7 +96,7 @@ export function createOperator(deps: OperatorDeps): Operator {
 
   setupVaultConnectionController(manager, caches, {
     ...shared,
-    providers: createProviderRegistry(),
+    providers: createProviderRegistry(connectionTypeRegistry),
     providersConfig: config.providers,
     observer: connectionMetrics(metrics),
     recordKey,

@@ -1,6 +1,6 @@
 // docs/api.md from the API source: field tables, CEL rules, connection types, conditions and reasons.
 import { reasonCatalogue } from '../../src/api/v1alpha1/conditions.ts';
-import { ConnectionTypes, connectionTypes } from '../../src/api/v1alpha1/connection-types.ts';
+import { ConnectionTypes, connectionTypes } from '../../src/connection-types/definitions.ts';
 import { metadataKeyDocs } from '../../src/api/v1alpha1/metadata-keys.ts';
 import {
   API_VERSION,

@@ -1,12 +1,10 @@
 // The OAuth engine the reconcilers call: one object composing the guarded fetch, discovery, client
-// authentication, the token clients (openid-client, Slack, Shopify), token sharing and the per-host
+// authentication, the token clients (openid-client, and the vendor adapters it is given), token sharing and the per-host
 // rate budget. Every default is resolved here, once. It logs and reports (observer) hosts, grants,
 // outcomes and durations; never a token, a secret, or anything a server sent.
 import { systemClock, type Clock } from '../clock.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
-import { requestShopifyToken, shopifyTokenEndpoint } from './adapters/shopify.ts';
-import { requestSlackToken, slackTokenEndpoint } from './adapters/slack.ts';
 import { createClientAuth } from './client-auth.ts';
 import {
   authMethodWarning,
@@ -25,6 +23,7 @@ import {
   type GetTokenOptions,
   type TokenSource,
 } from './token-cache.ts';
+import type { TokenAdapter } from './token-adapter.ts';
 import type { ClientConfig, Flavour, Grant, ResolvedClient, TokenRequest, TokenSet } from './types.ts';
 
 export interface TokenEngineLimits {
@@ -80,6 +79,8 @@ export interface TokenEngineOptions {
   logger?: Logger;
   limits?: Partial<TokenEngineLimits>;
   observer?: TokenEngineObserver;
+  /** Token clients for vendor flavours (the connection types' token adapters); `standard` is built in. */
+  adapters?: readonly TokenAdapter[];
 }
 
 export interface TokenEngine {
@@ -112,6 +113,7 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
     burst: limits.burstPerHost,
     maxWaitMs: limits.maxBudgetWaitMs,
   });
+  const adapters = adapterTable(options.adapters ?? []);
   const cache = createTokenCache(
     { clock, maxEntries: limits.cacheEntries, unknownExpiryTtlMs: limits.unknownExpiryTtlMs },
     fetchToken,
@@ -131,17 +133,20 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
   /** Where the token request goes, before any network request (for labels and the budget). */
   function nominalHost(request: TokenRequest): string {
     try {
-      switch (request.flavour ?? 'standard') {
-        case 'slack':
-          return slackTokenEndpoint(request).host;
-        case 'shopify':
-          return shopifyTokenEndpoint(request).host;
-        case 'standard':
-          return new URL(request.client.tokenEndpoint ?? request.client.issuer).host;
-      }
+      const flavour = request.flavour ?? 'standard';
+      if (flavour === 'standard') return new URL(request.client.tokenEndpoint ?? request.client.issuer).host;
+      return adapterFor(flavour).tokenEndpoint(request).host;
     } catch {
       return 'invalid';
     }
+  }
+
+  function adapterFor(flavour: Flavour): TokenAdapter {
+    const adapter = adapters.get(flavour);
+    if (adapter === undefined) {
+      throw new OAuthError('invalid_configuration', `no token adapter for flavour ${flavour}`);
+    }
+    return adapter;
   }
 
   async function standardServer(client: ClientConfig): Promise<DiscoveredServer> {
@@ -156,27 +161,21 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
     let sent = false;
     try {
       let send: () => Promise<TokenSet>;
-      switch (flavour) {
-        case 'slack':
-          send = () => requestSlackToken({ fetch, clock }, request);
-          break;
-        case 'shopify':
-          send = () => requestShopifyToken({ fetch, clock }, request);
-          break;
-        case 'standard': {
-          const server = await standardServer(request.client);
-          host = new URL(server.tokenEndpoint).host;
-          const auth = await createClientAuth(request.client);
-          const configuration = buildConfiguration(
-            server,
-            request.client.clientId,
-            request.client.authMethod,
-            auth,
-            fetch,
-          );
-          send = () => requestToken(configuration, request, { clock, host });
-          break;
-        }
+      if (flavour === 'standard') {
+        const server = await standardServer(request.client);
+        host = new URL(server.tokenEndpoint).host;
+        const auth = await createClientAuth(request.client);
+        const configuration = buildConfiguration(
+          server,
+          request.client.clientId,
+          request.client.authMethod,
+          auth,
+          fetch,
+        );
+        send = () => requestToken(configuration, request, { clock, host });
+      } else {
+        const adapter = adapterFor(flavour);
+        send = () => adapter.requestToken({ fetch, clock }, request);
       }
       const permit = await budget.acquire(host);
       try {
@@ -240,16 +239,10 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
 
   return {
     async resolveClient(client, flavour = 'standard') {
-      if (flavour === 'slack') {
+      if (flavour !== 'standard') {
         return {
-          tokenEndpoint: slackTokenEndpoint({ client, grant: { type: 'client_credentials' } }).href,
-          authMethod: client.authMethod,
-          warnings: [],
-        };
-      }
-      if (flavour === 'shopify') {
-        return {
-          tokenEndpoint: shopifyTokenEndpoint({ client, grant: { type: 'client_credentials' } }).href,
+          tokenEndpoint: adapterFor(flavour).tokenEndpoint({ client, grant: { type: 'client_credentials' } })
+            .href,
           authMethod: client.authMethod,
           warnings: [],
         };
@@ -317,4 +310,16 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
       if (ownsFetch) await fetch.close();
     },
   };
+}
+
+/** The adapters by flavour; two for one flavour, or one claiming `standard`, is a programming error. */
+function adapterTable(adapters: readonly TokenAdapter[]): ReadonlyMap<Flavour, TokenAdapter> {
+  const table = new Map<Flavour, TokenAdapter>();
+  for (const adapter of adapters) {
+    if (adapter.flavour === 'standard' || table.has(adapter.flavour)) {
+      throw new Error(`token adapter flavour ${adapter.flavour} is taken`);
+    }
+    table.set(adapter.flavour, adapter);
+  }
+  return table;
 }

@@ -34,8 +34,8 @@ export {
   type GuardedFetchOptions,
 } from './guarded-fetch.ts';
 export { CLOUD_METADATA_ADDRESSES } from './address-policy.ts';
-export { SLACK_TOKEN_ENDPOINT } from './adapters/slack.ts';
 export type { GetTokenOptions } from './token-cache.ts';
+export type { AdapterContext, TokenAdapter } from './token-adapter.ts';
 export type {
   AuthMethod,
   ClientConfig,

@@ -21,8 +21,11 @@ export interface ClientConfig {
 
 export type Grant = { type: 'client_credentials' } | { type: 'refresh_token'; refreshToken: SecretValue };
 
-/** How the token endpoint behaves: a standard OAuth 2.0 server, or a vendor that needs an adapter. */
-export type Flavour = 'standard' | 'slack' | 'shopify';
+/**
+ * How the token endpoint behaves: `standard` (an OAuth 2.0 server, through openid-client), or the
+ * flavour of a vendor's token adapter (`slack`, `shopify`: see TokenAdapter) the engine was given.
+ */
+export type Flavour = string;
 
 export interface TokenRequest {
   client: ClientConfig;

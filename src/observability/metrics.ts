@@ -2,6 +2,7 @@
 // nothing secret and nothing unbounded beyond namespace, name, type, controller and the token
 // endpoint's host. docs/operations.md documents every series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ExpiringTokenTypes } from '../connection-types/definitions.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -137,8 +138,7 @@ export function createMetrics(version: string): Metrics {
     },
     forgetConnection(key, namespace, name) {
       states.delete(key);
-      for (const type of ['auth0', 'oauth2', 'slack', 'shopify'] as const)
-        tokenExpiry.remove({ namespace, name, type });
+      for (const type of ExpiringTokenTypes) tokenExpiry.remove({ namespace, name, type });
     },
   };
 }

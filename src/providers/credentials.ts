@@ -1,5 +1,5 @@
 // Choosing the credential variant of a connection type from the keys present in its credentials Secret.
-import type { CredentialVariant } from '../api/v1alpha1/connection-types.ts';
+import type { CredentialVariant } from '../connection-types/definitions.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
 
 export type VariantMatch =

@@ -1,7 +1,7 @@
 // One interface for every connection type. A provider is pure: given the connection's spec and its
 // credentials (already read by the reconciler), it says what to publish — static credentials in a
 // normalised form, or a token request and how to publish the token it yields. It performs no I/O.
-import type { ConnectionType } from '../api/v1alpha1/connection-types.ts';
+import type { ConnectionType } from '../connection-types/definitions.ts';
 import type { VaultConnectionSpec } from '../api/v1alpha1/vault-connection.ts';
 import type { ClientConfig, TokenRequest, TokenSet } from '../oauth/index.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
@@ -40,7 +40,7 @@ export interface InvalidCredentials {
 export interface StaticPlan {
   kind: 'static';
   variant: string;
-  /** Published keys and values (see connection-types.ts). */
+  /** Published keys and values (see the type's definition.ts). */
   data: ReadonlyMap<string, SecretValue>;
 }
 
@@ -56,7 +56,7 @@ export interface TokenPlan {
 
 export type Plan = StaticPlan | TokenPlan | MissingCredentials | InvalidCredentials;
 
-export interface Provider {
-  type: ConnectionType;
+export interface Provider<T extends ConnectionType = ConnectionType> {
+  type: T;
   plan(input: ProviderInput): Plan;
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenAdaptersOf } from '../../src/connection-types/registry.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import {
   createTokenEngine,
@@ -155,6 +156,7 @@ beforeAll(async () => {
         maxResponseBytes: 64 * 1024,
       },
       logger,
+      adapters: tokenAdaptersOf(),
     });
   engine = makeEngine();
   Object.assign(keyHolder, key);

@@ -103,6 +103,36 @@ async function requestToken(
   return review.status.token;
 }
 
+export interface ResourceAttributes {
+  group?: string;
+  resource: string;
+  verb: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** Whether the API server's authorizer allows `user` (in `groups`) to act as `attributes` say. */
+export async function subjectMay(
+  http: KubeHttp,
+  user: string,
+  attributes: ResourceAttributes,
+  groups?: string[],
+): Promise<boolean> {
+  const review = await http.json<{ status: { allowed: boolean } }>(
+    '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user, ...(groups === undefined ? {} : { groups }), resourceAttributes: attributes },
+      }),
+    },
+  );
+  return review.status.allowed;
+}
+
 /** The API server's RBAC authorizer learns new bindings from its informers: wait until it knows ours. */
 async function waitUntilAuthorized(
   http: KubeHttp,
@@ -114,21 +144,8 @@ async function waitUntilAuthorized(
     { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespace: identity.namespace },
   ];
   const deadline = Date.now() + timeoutMs;
-  for (const resourceAttributes of probes) {
-    for (;;) {
-      const review = await http.json<{ status: { allowed: boolean } }>(
-        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-        {
-          method: 'POST',
-          contentType: 'application/json',
-          body: JSON.stringify({
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: { user: identity.username, resourceAttributes },
-          }),
-        },
-      );
-      if (review.status.allowed) break;
+  for (const attributes of probes) {
+    while (!(await subjectMay(http, identity.username, attributes))) {
       if (Date.now() > deadline) {
         throw new Error(`RBAC for ${identity.username} not effective after ${timeoutMs} ms`);
       }

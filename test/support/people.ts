@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeHttp } from '../../src/controller/kube-http.ts';
 import { impersonating } from './admission.ts';
+import { subjectMay, type ResourceAttributes } from './operator-identity.ts';
 import { clusterKubeConfig } from './cluster.ts';
 import { kube } from './kube.ts';
 import { waitUntil } from './wait.ts';
@@ -12,33 +13,10 @@ export interface Person {
   http: KubeHttp;
 }
 
-interface ResourceAttributes {
-  group?: string;
-  resource: string;
-  verb: string;
-  namespace: string;
-  name?: string;
-}
-
-async function allowed(user: string, attributes: ResourceAttributes): Promise<boolean> {
-  const review = await kube().json<{ status: { allowed: boolean } }>(
-    '/apis/authorization.k8s.io/v1/subjectaccessreviews',
-    {
-      method: 'POST',
-      contentType: 'application/json',
-      body: JSON.stringify({
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: { user, groups: ['system:authenticated'], resourceAttributes: attributes },
-      }),
-    },
-  );
-  return review.status.allowed;
-}
-
 /** Waits until the API server's authorizer has learnt a binding (it reads them from informers). */
 export async function waitForAccess(user: string, attributes: ResourceAttributes): Promise<void> {
-  await waitUntil(`${user} may ${attributes.verb} ${attributes.resource}`, () => allowed(user, attributes), {
+  const may = () => subjectMay(kube(), user, attributes, ['system:authenticated']);
+  await waitUntil(`${user} may ${attributes.verb} ${attributes.resource}`, may, {
     timeoutMs: 15_000,
   });
 }

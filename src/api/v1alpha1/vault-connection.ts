@@ -1,9 +1,15 @@
 // VaultConnection: a connection to an outside service. Its credentials live in a Secret (or, for OAuth
 // types, in a shared OAuthClient); coffre publishes what consumers need to a target Secret and, for token
 // types, keeps a valid access token there.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TOptional } from '@sinclair/typebox';
 import { Conditions } from './conditions.ts';
-import { ConnectionTypes, type ConnectionType } from './connection-types.ts';
+import {
+  connectionTypeDefinitions,
+  connectionTypes,
+  ConnectionTypes,
+  OAuthClientTypes,
+  type ConnectionType,
+} from '../../connection-types/definitions.ts';
 import {
   OAUTH_CLIENT_ACCESS,
   REFERENCE,
@@ -12,13 +18,9 @@ import {
   localReference,
 } from './references.ts';
 import {
-  DNS_LABEL_PATTERN,
   DNS_SUBDOMAIN_PATTERN,
   DURATION_PATTERN,
-  HostName,
-  HttpsUrl,
   ObjectName,
-  Scopes,
   StringEnum,
   StringMap,
   VALIDATIONS,
@@ -26,8 +28,7 @@ import {
   type ValidationRule,
 } from './schema-kit.ts';
 
-export const OAuthGrants = ['client_credentials', 'refresh_token'] as const;
-export type OAuthGrant = (typeof OAuthGrants)[number];
+export { OAuthGrants, type OAuthGrant } from '../../connection-types/oauth2/definition.ts';
 export const RolloutKinds = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type RolloutKind = (typeof RolloutKinds)[number];
 
@@ -35,86 +36,6 @@ export type RolloutKind = (typeof RolloutKinds)[number];
 export const DEFAULT_TARGET_SUFFIX = '-token';
 /** Suffix of a connection's state Secret (rotated refresh tokens): `<connection name>-coffre-state`. */
 export const STATE_SECRET_SUFFIX = '-coffre-state';
-
-const audience = Type.String({
-  minLength: 1,
-  maxLength: 512,
-  description: 'The API the token is for (the `audience` request parameter, as Auth0 names it).',
-});
-const strictScopes = Type.Boolean({
-  description:
-    'When true, a token granted more scopes than requested keeps the connection from Ready (reason ScopesExceeded). A Warning event is emitted either way.',
-});
-
-const Auth0SettingsSchema = Type.Object(
-  {
-    domain: HostName('Tenant domain of the M2M application, e.g. `acme.eu.auth0.com` (no scheme).'),
-    audience: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 512,
-        description:
-          'API identifier. Defaults to the Management API of the tenant: `https://{domain}/api/v2/`.',
-      }),
-    ),
-    scopes: Type.Optional(Scopes('Scopes to request, least privilege first: e.g. `read:users`.')),
-    strictScopes: Type.Optional(strictScopes),
-  },
-  { ...strictObject, description: 'Settings of an `auth0` connection (client credentials, M2M).' },
-);
-
-const OAuth2SettingsSchema = Type.Object(
-  {
-    grant: Type.Optional(
-      StringEnum(OAuthGrants, {
-        description:
-          'Grant used to obtain tokens. Defaults to `client_credentials`. With `refresh_token`, credentialsRef names a Secret with a `refreshToken` key; rotated refresh tokens are persisted by coffre.',
-      }),
-    ),
-    audience: Type.Optional(audience),
-    resource: Type.Optional(
-      Type.Array(HttpsUrl('Resource indicator (RFC 8707).'), {
-        maxItems: 8,
-        'x-kubernetes-list-type': 'set',
-        description: 'Resource indicators (RFC 8707) to request the token for.',
-      }),
-    ),
-    scopes: Type.Optional(Scopes('Scopes to request.')),
-    strictScopes: Type.Optional(strictScopes),
-  },
-  {
-    ...strictObject,
-    description: 'Settings of an `oauth2` connection (any OAuth 2.0 server, via an OAuthClient).',
-  },
-);
-
-const emptySettings = (type: string, description: string) =>
-  Type.Object({}, { ...strictObject, description: `Settings of a \`${type}\` connection. ${description}` });
-
-const ShopifySettingsSchema = Type.Object(
-  {
-    shopDomain: Type.String({
-      minLength: 15,
-      maxLength: 253,
-      pattern: '^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$',
-      description: 'The shop, e.g. `acme.myshopify.com`.',
-    }),
-    scopes: Type.Optional(Scopes('Scopes to request with the client credentials grant.')),
-  },
-  { ...strictObject, description: 'Settings of a `shopify` connection.' },
-);
-
-const ZendeskSettingsSchema = Type.Object(
-  {
-    subdomain: Type.String({
-      minLength: 1,
-      maxLength: 63,
-      pattern: DNS_LABEL_PATTERN,
-      description: 'The Zendesk subdomain: `acme` for https://acme.zendesk.com.',
-    }),
-  },
-  { ...strictObject, description: 'Settings of a `zendesk` connection.' },
-);
 
 const RefreshSchema = Type.Object(
   {
@@ -249,18 +170,13 @@ const RolloutTargetSchema = Type.Object(
   },
 );
 
-/** Per-type settings blocks; the CEL rules below tie each block to its type. */
-const settingsBlocks: Record<ConnectionType, { schema: TSchema; required: boolean }> = {
-  auth0: { schema: Auth0SettingsSchema, required: true },
-  oauth2: { schema: OAuth2SettingsSchema, required: false },
-  twilio: { schema: emptySettings('twilio', 'None yet.'), required: false },
-  slack: { schema: emptySettings('slack', 'None yet.'), required: false },
-  shopify: { schema: ShopifySettingsSchema, required: true },
-  zendesk: { schema: ZendeskSettingsSchema, required: true },
-  apiKey: { schema: emptySettings('apiKey', 'None yet.'), required: false },
-  bearerToken: { schema: emptySettings('bearerToken', 'None yet.'), required: false },
-  basicAuth: { schema: emptySettings('basicAuth', 'None yet.'), required: false },
+/** Per-type settings blocks `spec.<type>`, from the type definitions; the CEL rules below tie each to its type. */
+type SettingsBlocks = {
+  [D in (typeof connectionTypeDefinitions)[number] as D['type']]: TOptional<D['settings']['schema']>;
 };
+const settingsBlocks = Object.fromEntries(
+  connectionTypeDefinitions.map((definition) => [definition.type, Type.Optional(definition.settings.schema)]),
+) as SettingsBlocks;
 
 type SpecShape = Record<string, unknown> & {
   type?: string;
@@ -268,8 +184,6 @@ type SpecShape = Record<string, unknown> & {
   oauthClientRef?: unknown;
   oauth2?: { grant?: string };
 };
-
-const OAUTH_CLIENT_TYPES: readonly ConnectionType[] = ['auth0', 'oauth2'];
 
 const specRules: ValidationRule[] = [
   ...ConnectionTypes.map((type): ValidationRule => ({
@@ -279,13 +193,15 @@ const specRules: ValidationRule[] = [
     reason: 'FieldValueForbidden',
     check: (self: SpecShape) => self[type] === undefined || self.type === type,
   })),
-  ...ConnectionTypes.filter((type) => settingsBlocks[type].required).map((type): ValidationRule => ({
-    rule: `self.type != '${type}' || has(self.${type})`,
-    message: `type ${type} requires the spec.${type} settings block`,
-    fieldPath: `.${type}`,
-    reason: 'FieldValueRequired',
-    check: (self: SpecShape) => self.type !== type || self[type] !== undefined,
-  })),
+  ...ConnectionTypes.filter((type) => connectionTypes[type].settings.required).map(
+    (type): ValidationRule => ({
+      rule: `self.type != '${type}' || has(self.${type})`,
+      message: `type ${type} requires the spec.${type} settings block`,
+      fieldPath: `.${type}`,
+      reason: 'FieldValueRequired',
+      check: (self: SpecShape) => self.type !== type || self[type] !== undefined,
+    }),
+  ),
   {
     rule: "!has(self.credentialsRef) || !has(self.oauthClientRef) || (self.type == 'oauth2' && has(self.oauth2) && has(self.oauth2.grant) && self.oauth2.grant == 'refresh_token')",
     message:
@@ -309,12 +225,12 @@ const specRules: ValidationRule[] = [
         (self.credentialsRef as { name?: string }).name,
   },
   {
-    rule: `!has(self.oauthClientRef) || self.type in [${OAUTH_CLIENT_TYPES.map((t) => `'${t}'`).join(', ')}]`,
-    message: `oauthClientRef is only allowed for types ${OAUTH_CLIENT_TYPES.join(' and ')}`,
+    rule: `!has(self.oauthClientRef) || self.type in [${OAuthClientTypes.map((t) => `'${t}'`).join(', ')}]`,
+    message: `oauthClientRef is only allowed for types ${OAuthClientTypes.join(' and ')}`,
     fieldPath: '.oauthClientRef',
     reason: 'FieldValueForbidden',
     check: (self: SpecShape) =>
-      self.oauthClientRef === undefined || OAUTH_CLIENT_TYPES.includes(self.type as ConnectionType),
+      self.oauthClientRef === undefined || OAuthClientTypes.includes(self.type as ConnectionType),
   },
 ];
 
@@ -335,15 +251,7 @@ export const VaultConnectionSpecSchema = Type.Object(
         'For auth0 and oauth2: a shared OAuthClient in the same namespace instead of credentialsRef. Whoever sets it must be allowed to `use` that OAuthClient (admission policy; coffre-edit carries the verb).',
       ),
     ),
-    auth0: Type.Optional(settingsBlocks.auth0.schema as typeof Auth0SettingsSchema),
-    oauth2: Type.Optional(settingsBlocks.oauth2.schema as typeof OAuth2SettingsSchema),
-    twilio: Type.Optional(settingsBlocks.twilio.schema),
-    slack: Type.Optional(settingsBlocks.slack.schema),
-    shopify: Type.Optional(settingsBlocks.shopify.schema as typeof ShopifySettingsSchema),
-    zendesk: Type.Optional(settingsBlocks.zendesk.schema as typeof ZendeskSettingsSchema),
-    apiKey: Type.Optional(settingsBlocks.apiKey.schema),
-    bearerToken: Type.Optional(settingsBlocks.bearerToken.schema),
-    basicAuth: Type.Optional(settingsBlocks.basicAuth.schema),
+    ...settingsBlocks,
     refresh: Type.Optional(RefreshSchema),
     target: Type.Optional(TargetSchema),
     rolloutRestartTargets: Type.Optional(
@@ -363,10 +271,6 @@ export const VaultConnectionSpecSchema = Type.Object(
   },
 );
 export type VaultConnectionSpec = Static<typeof VaultConnectionSpecSchema>;
-export type Auth0Settings = Static<typeof Auth0SettingsSchema>;
-export type OAuth2Settings = Static<typeof OAuth2SettingsSchema>;
-export type ShopifySettings = Static<typeof ShopifySettingsSchema>;
-export type ZendeskSettings = Static<typeof ZendeskSettingsSchema>;
 export type RefreshSettings = Static<typeof RefreshSchema>;
 export type TargetSettings = Static<typeof TargetSchema>;
 

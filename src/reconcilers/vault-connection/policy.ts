@@ -3,7 +3,7 @@
 // every decision is a row in a table test (test/unit/reconcilers/vault-connection-policy.test.ts).
 import type { V1Secret } from '@kubernetes/client-node';
 import { Reason } from '../../api/v1alpha1/conditions.ts';
-import { connectionTypes } from '../../api/v1alpha1/connection-types.ts';
+import { connectionTypes } from '../../connection-types/definitions.ts';
 import { FORCE_REFRESH_ANNOTATION } from '../../api/v1alpha1/metadata-keys.ts';
 import type { VaultConnection } from '../../api/v1alpha1/resources.ts';
 import { DEFAULT_TARGET_SUFFIX } from '../../api/v1alpha1/vault-connection.ts';

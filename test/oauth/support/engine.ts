@@ -1,5 +1,6 @@
 // Engines for the oauth suite: the guarded fetch opened for 127.0.0.1 and trusting the test CA.
 import type { Clock } from '../../../src/clock.ts';
+import { tokenAdaptersOf } from '../../../src/connection-types/registry.ts';
 import { createTokenEngine, type TokenEngine, type TokenEngineOptions } from '../../../src/oauth/index.ts';
 import { OAuthError } from '../../../src/oauth/errors.ts';
 
@@ -9,6 +10,7 @@ export function localEngine(
 ): TokenEngine {
   return createTokenEngine({
     fetch: { allowedCIDRs: ['127.0.0.1/32'], ca: caPem, totalTimeoutMs: 5_000 },
+    adapters: tokenAdaptersOf(),
     ...options,
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createValidators, formatProblems } from '../../../src/api/validation.ts';
-import { ConnectionTypes } from '../../../src/api/v1alpha1/connection-types.ts';
+import { ConnectionTypes } from '../../../src/connection-types/definitions.ts';
 import { resources } from '../../../src/api/v1alpha1/resources.ts';
 import { toPlainJson } from '../../../src/api/v1alpha1/schema-kit.ts';
 import { malformedCases, oauthClient, vaultConnection } from '../../fixtures/malformed.ts';

@@ -3,11 +3,12 @@
 // scopes. Only the refresh_token grant exists here (rotation); `invalid_refresh_token` means the
 // refresh token is gone and someone must reinstall the app.
 import { secret } from '../../secrets/secret-value.ts';
-import { fromHttpResponse, fromServerError, type ErrorContext } from '../error-mapping.ts';
-import { knownServerError, OAuthError } from '../errors.ts';
-import { computeExpiresAt, parseScope } from '../expiry.ts';
-import { parseRetryAfter } from '../retry-after.ts';
-import type { TokenRequest, TokenSet } from '../types.ts';
+import { fromHttpResponse, fromServerError, type ErrorContext } from '../../oauth/error-mapping.ts';
+import { knownServerError, OAuthError } from '../../oauth/errors.ts';
+import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
+import { parseRetryAfter } from '../../oauth/retry-after.ts';
+import type { TokenAdapter } from '../../oauth/token-adapter.ts';
+import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
   endpointUrl,
   invalidResponse,
@@ -16,7 +17,7 @@ import {
   tokenTypeOf,
   type AdapterContext,
   requiredClientSecret,
-} from './json-post.ts';
+} from '../../oauth/adapters/json-post.ts';
 
 export const SLACK_TOKEN_ENDPOINT = 'https://slack.com/api/oauth.v2.access';
 
@@ -91,3 +92,9 @@ export async function requestSlackToken(context: AdapterContext, request: TokenR
     ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
   };
 }
+
+export const slackTokenAdapter: TokenAdapter = {
+  flavour: 'slack',
+  tokenEndpoint: slackTokenEndpoint,
+  requestToken: requestSlackToken,
+};

@@ -1,14 +1,15 @@
 // slack: a bot token, or rotating tokens renewed through oauth.v2.access with the refresh token.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { publishToken } from './publish-token.ts';
-import { staticBearer, trimmed } from './shape.ts';
+import { slackDefinition } from './definition.ts';
+import { slackTokenAdapter } from './token-adapter.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { publishToken } from '../../providers/publish-token.ts';
+import { staticBearer, trimmed } from '../../providers/shape.ts';
 
-export const slackProvider: Provider = {
+export const slackProvider: Provider<'slack'> = {
   type: 'slack',
   plan({ credentials, rotatedRefreshToken, config }: ProviderInput): Plan {
-    const match = matchVariant(connectionTypes.slack.variants, credentials);
+    const match = matchVariant(slackDefinition.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     if (match.variant.name === 'bot-token') {
       return staticBearer(match, 'botToken', {
@@ -30,7 +31,7 @@ export const slackProvider: Provider = {
           clientSecret: trimmed(match.values, 'clientSecret'),
         },
         grant: { type: 'refresh_token', refreshToken },
-        flavour: 'slack',
+        flavour: slackTokenAdapter.flavour,
       },
       refreshTokenSource: rotatedRefreshToken === undefined ? 'credentials' : 'rotated',
       // Slack reports token_type "bot"; consumers send it as a bearer token.

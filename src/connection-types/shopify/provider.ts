@@ -1,16 +1,17 @@
 // shopify: an admin API access token, or the client credentials grant of an app in its own organisation.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { secret } from '../secrets/secret-value.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { publishToken } from './publish-token.ts';
-import { staticBearer, trimmed } from './shape.ts';
+import { shopifyDefinition } from './definition.ts';
+import { shopifyTokenAdapter } from './token-adapter.ts';
+import { secret } from '../../secrets/secret-value.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { publishToken } from '../../providers/publish-token.ts';
+import { staticBearer, trimmed } from '../../providers/shape.ts';
 
-export const shopifyProvider: Provider = {
+export const shopifyProvider: Provider<'shopify'> = {
   type: 'shopify',
   plan({ spec, credentials, config }: ProviderInput): Plan {
     const shopDomain = spec.shopify?.shopDomain ?? '';
-    const match = matchVariant(connectionTypes.shopify.variants, credentials);
+    const match = matchVariant(shopifyDefinition.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     const shop = secret(shopDomain);
     if (match.variant.name === 'admin-token') {
@@ -35,7 +36,7 @@ export const shopifyProvider: Provider = {
         },
         grant: { type: 'client_credentials' },
         ...(spec.shopify?.scopes === undefined ? {} : { scopes: spec.shopify.scopes }),
-        flavour: 'shopify',
+        flavour: shopifyTokenAdapter.flavour,
       },
       publish: (token) => new Map([...publishToken(token), ['shop_domain', shop]]),
     };

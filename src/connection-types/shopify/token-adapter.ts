@@ -2,10 +2,11 @@
 // credentials grant, which openid-client rejects: the response has no token_type. Credentials go in a
 // JSON body, as Shopify documents.
 import { secret } from '../../secrets/secret-value.ts';
-import { fromHttpResponse } from '../error-mapping.ts';
-import { OAuthError } from '../errors.ts';
-import { computeExpiresAt, parseScope } from '../expiry.ts';
-import type { TokenRequest, TokenSet } from '../types.ts';
+import { fromHttpResponse } from '../../oauth/error-mapping.ts';
+import { OAuthError } from '../../oauth/errors.ts';
+import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
+import type { TokenAdapter } from '../../oauth/token-adapter.ts';
+import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
   endpointUrl,
   invalidResponse,
@@ -14,7 +15,7 @@ import {
   tokenTypeOf,
   type AdapterContext,
   requiredClientSecret,
-} from './json-post.ts';
+} from '../../oauth/adapters/json-post.ts';
 
 /** `tokenEndpoint` if set, else `https://{issuer host}/admin/oauth/access_token`. */
 export function shopifyTokenEndpoint(request: TokenRequest): URL {
@@ -67,3 +68,9 @@ export async function requestShopifyToken(context: AdapterContext, request: Toke
     ...(grantedScopes === undefined ? {} : { grantedScopes }),
   };
 }
+
+export const shopifyTokenAdapter: TokenAdapter = {
+  flavour: 'shopify',
+  tokenEndpoint: shopifyTokenEndpoint,
+  requestToken: requestShopifyToken,
+};

@@ -1,14 +1,14 @@
 // twilio: HTTP basic authentication with an API key (preferred) or the account auth token.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { type SecretValue } from '../secrets/secret-value.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { checkShape, invalid, trimmed } from './shape.ts';
+import { twilioDefinition } from './definition.ts';
+import { type SecretValue } from '../../secrets/secret-value.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { checkShape, invalid, trimmed } from '../../providers/shape.ts';
 
-export const twilioProvider: Provider = {
+export const twilioProvider: Provider<'twilio'> = {
   type: 'twilio',
   plan({ credentials }: ProviderInput): Plan {
-    const match = matchVariant(connectionTypes.twilio.variants, credentials);
+    const match = matchVariant(twilioDefinition.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     const accountSid = trimmed(match.values, 'accountSid');
     const problems = [

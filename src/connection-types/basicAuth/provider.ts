@@ -1,18 +1,18 @@
 // basicAuth: a user name and password, also published as a ready-made Authorization value.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { secret, type SecretValue } from '../secrets/secret-value.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { checkShape, invalid, trimmed } from './shape.ts';
+import { basicAuthDefinition } from './definition.ts';
+import { secret, type SecretValue } from '../../secrets/secret-value.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { checkShape, invalid, trimmed } from '../../providers/shape.ts';
 
 function basicAuthorization(username: SecretValue, password: SecretValue): SecretValue {
   return secret(`Basic ${Buffer.from(`${username.reveal()}:${password.reveal()}`).toString('base64')}`);
 }
 
-export const basicAuthProvider: Provider = {
+export const basicAuthProvider: Provider<'basicAuth'> = {
   type: 'basicAuth',
   plan({ credentials }: ProviderInput): Plan {
-    const match = matchVariant(connectionTypes.basicAuth.variants, credentials);
+    const match = matchVariant(basicAuthDefinition.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     const username = trimmed(match.values, 'username');
     // The password is published as given: spaces may be part of it.

@@ -1,14 +1,14 @@
 // zendesk: an agent email with an API token, or an OAuth access token.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { secret } from '../secrets/secret-value.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { staticBearer, WHITESPACE_FREE, checkShape, invalid, trimmed } from './shape.ts';
+import { zendeskDefinition } from './definition.ts';
+import { secret } from '../../secrets/secret-value.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { staticBearer, WHITESPACE_FREE, checkShape, invalid, trimmed } from '../../providers/shape.ts';
 
-export const zendeskProvider: Provider = {
+export const zendeskProvider: Provider<'zendesk'> = {
   type: 'zendesk',
   plan({ spec, credentials }: ProviderInput): Plan {
-    const match = matchVariant(connectionTypes.zendesk.variants, credentials);
+    const match = matchVariant(zendeskDefinition.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
     const baseUrl = secret(`https://${spec.zendesk?.subdomain ?? ''}.zendesk.com`);
     if (match.variant.name === 'oauth-token') {

@@ -1,12 +1,12 @@
 // auth0: an M2M application's client credentials grant; the audience defaults to the tenant's Management API.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import type { ClientConfig } from '../oauth/index.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { publishToken } from './publish-token.ts';
-import { trimmed } from './shape.ts';
+import { auth0Definition } from './definition.ts';
+import type { ClientConfig } from '../../oauth/index.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { publishToken } from '../../providers/publish-token.ts';
+import { trimmed } from '../../providers/shape.ts';
 
-export const auth0Provider: Provider = {
+export const auth0Provider: Provider<'auth0'> = {
   type: 'auth0',
   plan({ spec, credentials, oauthClient }: ProviderInput): Plan {
     const settings = spec.auth0;
@@ -15,7 +15,7 @@ export const auth0Provider: Provider = {
     if (oauthClient !== undefined) {
       client = oauthClient;
     } else {
-      const match = matchVariant(connectionTypes.auth0.variants, credentials);
+      const match = matchVariant(auth0Definition.variants, credentials);
       if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
       client = {
         issuer: `https://${domain}/`,

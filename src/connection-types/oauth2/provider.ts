@@ -1,11 +1,11 @@
 // oauth2: any OAuth 2.0 server through an OAuthClient, with the client credentials or refresh token grant.
-import { connectionTypes } from '../api/v1alpha1/connection-types.ts';
-import { matchVariant } from './credentials.ts';
-import type { Plan, Provider, ProviderInput } from './provider.ts';
-import { publishToken } from './publish-token.ts';
-import { trimmed } from './shape.ts';
+import { oauth2Definition } from './definition.ts';
+import { matchVariant } from '../../providers/credentials.ts';
+import type { Plan, Provider, ProviderInput } from '../../providers/provider.ts';
+import { publishToken } from '../../providers/publish-token.ts';
+import { trimmed } from '../../providers/shape.ts';
 
-export const oauth2Provider: Provider = {
+export const oauth2Provider: Provider<'oauth2'> = {
   type: 'oauth2',
   plan({ spec, credentials, oauthClient, rotatedRefreshToken }: ProviderInput): Plan {
     const settings = spec.oauth2;
@@ -25,7 +25,7 @@ export const oauth2Provider: Provider = {
     }
     let refreshToken = rotatedRefreshToken;
     if (refreshToken === undefined) {
-      const match = matchVariant(connectionTypes.oauth2.variants, credentials);
+      const match = matchVariant(oauth2Definition.variants, credentials);
       if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
       refreshToken = trimmed(match.values, 'refreshToken');
     }
