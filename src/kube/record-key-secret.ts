@@ -12,7 +12,11 @@ export const RECORD_KEY_DATA_KEY = 'key';
 
 export class RecordKeyError extends CoffreError {
   constructor(message: string, cause?: unknown) {
-    super('record_key_unavailable', message, { retryable: false, ...(cause === undefined ? {} : { cause }) });
+    super('record_key_unavailable', message, {
+      // Retried with the controller's backoff: the namespace may appear, RBAC may be fixed.
+      retryable: true,
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 }
 
