@@ -12,6 +12,7 @@ import type { Reason } from '../../api/v1alpha1/conditions.ts';
 import { readClientConfig, type ClientConfigResult } from '../oauth-client/client-config.ts';
 import { preflight, targetName } from './policy.ts';
 import { stateSecretName, type PendingRotation } from './state-secret.ts';
+import { isOwnedBy } from './target-secret.ts';
 
 /** Consecutive failures and the earliest next attempt, per connection (kept in memory only). */
 export interface RetryState {
@@ -92,10 +93,9 @@ async function ownSecret(
   const namespace = connection.metadata.namespace ?? '';
   const cached = deps.ownedSecrets.get(`${namespace}/${name}`);
   if (cached === undefined || isWholeSecret(cached)) return cached;
-  const owned = (cached.metadata?.ownerReferences ?? []).some(
-    (ref) => ref.controller === true && ref.uid === connection.metadata.uid,
-  );
-  return owned ? deps.ownedData.get(namespace, name, cached.metadata?.resourceVersion ?? '') : cached;
+  return isOwnedBy(cached, connection)
+    ? deps.ownedData.get(namespace, name, cached.metadata?.resourceVersion ?? '')
+    : cached;
 }
 
 async function readSources(deps: GatherDeps, connection: VaultConnection): Promise<Sources> {
