@@ -47,8 +47,13 @@ export const defaults = {
     listTimeoutMs: 60_000,
     /** Server-side watch timeout; each watch picks between this and twice this (client-go: 5–10 min). */
     watchTimeoutSeconds: 300,
-    /** A watch silent for longer than this (and its server timeout + 30 s) is dead. */
-    watchInactivityMs: 0,
+    /**
+     * A watch silent for this long is on a dead connection and is reopened from its last
+     * resourceVersion (no relist). The API server's watch cache sends a bookmark about once a minute
+     * (cacher's defaultBookmarkFrequency) to watches that ask for them, so 2.5 minutes of silence is not
+     * a quiet resource. 0: only the server timeout + 30 s.
+     */
+    watchInactivityMs: 150_000,
     /**
      * Reconnect backoff of a failing list or watch. Not the controller's policy: after an API server
      * outage every reflector reconnects at once, so full jitter spreads them most, and a cache must be

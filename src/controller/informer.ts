@@ -331,8 +331,10 @@ class Reflector<T extends KubeObject> {
       watchAbort.abort(signal.reason);
     };
     signal.addEventListener('abort', onStop, { once: true });
-    // Beyond the server's own timeout, a connection that stays silent is dead (a half-open socket).
-    const inactivityMs = Math.max(watchInactivityMs, (timeoutSeconds + 30) * 1000);
+    // A connection that stays silent past a bookmark interval or the server's own timeout is dead
+    // (half-open, or its peer stuck): reopen from the last resourceVersion.
+    const serverBoundMs = (timeoutSeconds + 30) * 1000;
+    const inactivityMs = watchInactivityMs > 0 ? Math.min(watchInactivityMs, serverBoundMs) : serverBoundMs;
     const dead = () => {
       watchAbort.abort(
         new CoffreError('watch_inactive', `watch silent for ${inactivityMs} ms`, { retryable: true }),

@@ -185,6 +185,17 @@ export function createKubeHttp(kc: KubeConfig, input: Partial<KubeHttpOptions> =
  */
 const noBodyTimeout = { bodyTimeout: 0 };
 
+/**
+ * HTTP/1.1 only (undici 8 negotiates HTTP/2 by default). Over HTTP/2 every request and watch shares one
+ * connection, and a request that times out resets only its stream: a connection that stops answering
+ * (half-open, or a stuck session) then fails every later request too, for as long as the process lives
+ * — the chaos run's stall after a kube-apiserver kill (docs/reliability.md). client-go guards its
+ * HTTP/2 connections with PING health checks, which undici does not have. Over HTTP/1.1 a timed-out
+ * request destroys its own socket and the next one opens a fresh connection; see
+ * docs/decisions/0006-http1-to-the-api-server.md.
+ */
+const http1 = { allowH2: false };
+
 /** One undici dispatcher per distinct TLS/proxy configuration, plus fresh credentials per request. */
 class DispatcherPool {
   readonly #kc: KubeConfig;
@@ -244,11 +255,12 @@ class DispatcherPool {
       options.type === 'proxy'
         ? new ProxyAgent({
             ...noBodyTimeout,
+            ...http1,
             uri: options.uri,
             requestTls: options.requestTls,
             connect: options.connect,
           })
-        : new Agent({ ...noBodyTimeout, connect: options.connect });
+        : new Agent({ ...noBodyTimeout, ...http1, connect: options.connect });
     this.#fingerprint = fingerprint;
     // Requests still running on the old pool (a watch) finish there; it closes after them.
     void previous?.close().catch(() => undefined);
