@@ -102,6 +102,7 @@ export function createOperator(deps: OperatorDeps): Operator {
     recordKey,
     ownedData: ownedSecretData,
     workers: config.workers,
+    tokenRequestsPerHost: config.tokenRequests.maxConcurrentPerHost,
   });
   setupOAuthClientController(manager, caches, {
     ...shared,

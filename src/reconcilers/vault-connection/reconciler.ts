@@ -44,6 +44,7 @@ import {
   type TokenToRequest,
 } from './policy.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
+import { flightHost, type Settled, type TokenFlights } from './token-flights.ts';
 import { desiredStatus, type Outcome } from './status.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
@@ -78,6 +79,11 @@ export interface VaultConnectionReconcilerDeps {
   random: () => number;
   /** The operator's record key (loaded once, from its Secret). */
   recordKey: () => Promise<RecordKey>;
+  /**
+   * Token requests outside the workers (woken when they settle). Without it, a reconcile waits for its
+   * token itself.
+   */
+  flights?: TokenFlights;
   observer?: ConnectionObserver;
 }
 
@@ -122,6 +128,7 @@ export class VaultConnectionReconciler implements Reconciler {
     if (connection === undefined) {
       // Deleted: the garbage collector removes the Secrets it owned.
       this.#retries.delete(id);
+      this.#deps.flights?.forget(id);
       this.#deps.observer?.forgotten?.(key);
       return undefined;
     }
@@ -170,38 +177,92 @@ export class VaultConnectionReconciler implements Reconciler {
             : ending(published.outcome, { target: published.target });
         break;
       }
-      case 'request':
+      case 'request': {
+        const settled = await this.#obtain(id, observed.connection, decision.token);
+        // The token is on its way (outside this worker): the connection is woken when it arrives.
+        if (settled === undefined) return undefined;
         result = {
-          ...(await this.#requestAndPublish(id, observed, decision.token, env, context)),
+          ...(await this.#publishToken(id, observed, decision.token, settled, env, context)),
           expiring,
         };
         break;
+      }
     }
     return this.#finish(observed, env, context, result);
   }
 
-  async #requestAndPublish(
+  /**
+   * The token for this request: settled now (a shared token, or a flight that has landed), or
+   * undefined while a flight is queued or on the wire.
+   */
+  async #obtain(
+    id: string,
+    connection: VaultConnection,
+    request: TokenToRequest,
+  ): Promise<Settled | undefined> {
+    const flights = this.#deps.flights;
+    if (flights === undefined) {
+      // In this worker: the rotation is persisted by the publishing step, right after.
+      try {
+        return { ok: true, token: await requestToken(this.#deps, connection, request), persisted: false };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }
+    // A forced request is another request than the unforced one in flight.
+    const identity = `${request.requestHash}${request.force ? `/force=${request.forceValue ?? ''}` : ''}`;
+    const run = () => this.#fly(id, connection, request);
+    const state = flights.take(id, identity);
+    if (state.kind === 'waiting') return undefined;
+    if (state.kind === 'settled') return state.settled;
+    const now = await flights.settledAtOnce(id, identity, flightHost(request.plan.request.client), run);
+    return now.kind === 'settled' ? now.settled : undefined;
+  }
+
+  /**
+   * A flight: requests the token and persists a rotated refresh token at once, before anything uses
+   * the token.
+   */
+  async #fly(
+    id: string,
+    connection: VaultConnection,
+    request: TokenToRequest,
+  ): Promise<{ token: TokenSet; persisted: boolean }> {
+    const token = await requestToken(this.#deps, connection, request);
+    const rotated = request.plan.request.grant.type === 'refresh_token' ? token.refreshToken : undefined;
+    if (rotated === undefined) return { token, persisted: false };
+    // Not when a worker is free: the previous refresh token may be dead already.
+    try {
+      await this.#persist(id, connection, rotated, request.seed);
+      return { token, persisted: true };
+    } catch {
+      // Kept in #unpersisted: the reconcile that publishes this token writes it first, or fails.
+      return { token, persisted: false };
+    }
+  }
+
+  async #publishToken(
     id: string,
     observed: Observed,
     request: TokenToRequest,
+    settled: Settled,
     env: PolicyEnv,
     context: ReconcileContext,
   ): Promise<Omit<Ending, 'expiring'>> {
     const { connection } = observed;
     const { now, recordKey: key } = env;
-    let token: TokenSet;
-    try {
-      token = await requestToken(this.#deps, connection, request);
-    } catch (error) {
+    if (!settled.ok) {
+      const { error } = settled;
       if (!(error instanceof CoffreError)) throw error;
       const failure = judgeFailure(observed, request, error, now, this.#deps.random);
       this.#retries.set(id, failure.retry);
       this.#deps.observer?.refreshed?.(connection, 'failure', failure.reason);
       return { outcome: failure.outcome, target: observed.target, requeueAfterMs: failure.requeueAfterMs };
     }
+    const { token } = settled;
     this.#retries.delete(id);
     const verdict = judgeToken(observed, request, token, key);
-    if (verdict.persist !== undefined) {
+    if (verdict.persist !== undefined && !settled.persisted) {
       // Rotation: persist the new refresh token before the new access token is used anywhere.
       await this.#persist(id, connection, verdict.persist, request.seed);
     }

@@ -5,15 +5,19 @@ import { GROUP } from '../../api/v1alpha1/resources.ts';
 import type { Manager } from '../../controller/manager.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Store } from '../../controller/store.ts';
+import { fromKey } from '../../controller/types.ts';
 import { ReadYourWrites } from '../../kube/read-your-writes.ts';
 import { BY_OAUTH_CLIENT, BY_SECRET, indexedUnder, referencedBy, type Caches } from '../caches.ts';
 import { VaultConnectionReconciler, type VaultConnectionReconcilerDeps } from './reconciler.ts';
+import { TokenFlights } from './token-flights.ts';
 
 export interface VaultConnectionControllerDeps extends Omit<
   VaultConnectionReconcilerDeps,
-  'connections' | 'clients' | 'ownedSecrets'
+  'connections' | 'clients' | 'ownedSecrets' | 'flights'
 > {
   workers: number;
+  /** Token requests in flight per token-endpoint host (the engine's limit): the rest wait outside the workers. */
+  tokenRequestsPerHost: number;
 }
 
 export function setupVaultConnectionController(
@@ -22,7 +26,15 @@ export function setupVaultConnectionController(
   deps: VaultConnectionControllerDeps,
 ): void {
   const { connections, clients, ownedSecrets, secretMetadata } = caches;
-  const { workers, ...reconcilerDeps } = deps;
+  const { workers, tokenRequestsPerHost, ...reconcilerDeps } = deps;
+  // Bound once the controller exists: a settled token request re-queues its connection.
+  let wake: (id: string) => void = () => undefined;
+  const flights = new TokenFlights({
+    perHost: tokenRequestsPerHost,
+    wake: (id) => {
+      wake(id);
+    },
+  });
   ownedSecrets.addHandlers({
     onDelete: (secret) => {
       deps.ownedData.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '');
@@ -30,6 +42,7 @@ export function setupVaultConnectionController(
   });
   const reconciler = new VaultConnectionReconciler({
     ...reconcilerDeps,
+    flights,
     connections: new ReadYourWrites(connections.store, deps.clock, { absentMeansGone: true }),
     clients: clients.store,
     // Metadata from the watch, whole objects from our writes: gather tells them apart.
@@ -43,6 +56,9 @@ export function setupVaultConnectionController(
     reconciler,
     workers,
   });
+  wake = (id) => {
+    controller.enqueue(fromKey(id));
+  };
   const connectionsOfClient = referencedBy(connections, BY_OAUTH_CLIENT);
   const connectionsOfSecret = referencedBy(connections, BY_SECRET);
   controller.watches(clients, connectionsOfClient);

@@ -18,6 +18,7 @@ import { OAuthError } from '../../../src/oauth/index.ts';
 import { silentLogger } from '../../../src/observability/logger.ts';
 import { createProviderRegistry } from '../../../src/providers/registry.ts';
 import { VaultConnectionReconciler } from '../../../src/reconcilers/vault-connection/reconciler.ts';
+import { TokenFlights } from '../../../src/reconcilers/vault-connection/token-flights.ts';
 import { secret } from '../../../src/secrets/secret-value.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
 import { FakeEvents, FakeKubePort } from './support/fake-kube.ts';
@@ -38,15 +39,26 @@ class ScriptedEngine implements Pick<TokenEngine, 'getToken' | 'seed'> {
     this.asked.push({ request, force: options?.force });
     const answer = this.#answers.shift();
     if (answer === undefined) return Promise.reject(new Error('no more scripted answers'));
-    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+    const settle = () => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer));
+    if (this.held === undefined) return settle();
+    // On the wire until the test releases it.
+    return this.held.then(settle);
   }
+
+  /** While set, answers wait for this promise (a slow token endpoint). */
+  held: Promise<void> | undefined;
 
   seed(_request: TokenRequest, token: TokenSet): void {
     this.seeded.push(token);
   }
 }
 
-function setup(spec: VaultConnectionSpec, answers: (TokenSet | Error)[], clock = new FakeClock()) {
+function setup(
+  spec: VaultConnectionSpec,
+  answers: (TokenSet | Error)[],
+  clock = new FakeClock(),
+  flights?: TokenFlights,
+) {
   const port = new FakeKubePort();
   const events = new FakeEvents();
   const engine = new ScriptedEngine(answers);
@@ -90,6 +102,7 @@ function setup(spec: VaultConnectionSpec, answers: (TokenSet | Error)[], clock =
     random: () => 0.5,
     recordKey: () => Promise.resolve(recordKey),
     ownedData: new OwnedSecretData(port),
+    ...(flights === undefined ? {} : { flights }),
   });
   const reconcile = (): Promise<ReconcileResult | undefined> =>
     reconciler.reconcile(
@@ -175,6 +188,52 @@ describe('VaultConnectionReconciler', () => {
     expect(world.port.writes).toEqual(['create payments/api-coffre-state', 'create payments/api-token']);
     const state = world.port.secrets.get('payments/api-coffre-state');
     expect(Buffer.from(state?.data?.refresh_token ?? '', 'base64').toString()).toBe('rotated-1');
+  });
+
+  it('should free its worker while the token is on the wire, persist a rotation on arrival, publish when woken', async () => {
+    const clock = new FakeClock();
+    const woken: string[] = [];
+    const flights = new TokenFlights({ perHost: 4, wake: (id) => woken.push(id) });
+    const spec: VaultConnectionSpec = {
+      type: 'oauth2',
+      oauthClientRef: { name: 'calendar' },
+      credentialsRef: { name: 'user' },
+      oauth2: { grant: 'refresh_token' },
+    };
+    const world = setup(spec, [tokenAt(clock, { refreshToken: secret('rotated-1') })], clock, flights);
+    world.addSecret('user', { refreshToken: 'seed' });
+    world.addSecret('calendar', { clientSecret: 's' });
+    world.clients.upsert({
+      apiVersion: 'coffre.dev/v1alpha1',
+      kind: 'OAuthClient',
+      metadata: { namespace: 'payments', name: 'calendar', uid: 'uid-calendar' },
+      spec: { issuer: 'https://accounts.example.com/', clientId: 'c', clientSecretRef: { name: 'calendar' } },
+    });
+    let release: () => void = () => undefined;
+    world.engine.held = new Promise((resolve) => {
+      release = resolve;
+    });
+    // The reconcile returns at once, without a write, and asks for no requeue: it is woken.
+    expect(await world.reconcile()).toBeUndefined();
+    // Another event for the connection meanwhile: the same request, not a second one.
+    expect(await world.reconcile()).toBeUndefined();
+    expect(world.engine.asked).toHaveLength(1);
+    expect(world.port.writes).toEqual([]);
+    expect(world.port.patches).toHaveLength(0);
+
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // The rotation is written before the connection is woken, without waiting for a worker.
+    expect(world.port.writes).toEqual(['create payments/api-coffre-state']);
+    expect(woken).toEqual(['payments/api']);
+
+    world.sync();
+    const result = await world.reconcile();
+    expect(world.port.writes).toEqual(['create payments/api-coffre-state', 'create payments/api-token']);
+    expect(world.engine.asked).toHaveLength(1);
+    expect(world.events.summary).toEqual(['Normal TokenValid']);
+    expect(result?.requeueAfterMs).toBeGreaterThan(0);
   });
 
   it('should keep a rotation whose write failed, and start from it next time', async () => {
