@@ -19,7 +19,8 @@ function start(args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('node src/main.ts with flags it cannot start with', () => {
+// Each case starts a Node process: seconds on a loaded machine, beyond the unit suite's 5 s default.
+describe('node src/main.ts with flags it cannot start with', { timeout: 30_000 }, () => {
   it.each<[string, string[], Record<string, string>, string]>([
     [
       'lease timings the runtime refuses',
