@@ -76,7 +76,7 @@ export interface OwnerSelector {
 }
 
 export interface StopReport {
-  /** Every in-flight reconcile finished within the deadline. */
+  /** Every in-flight reconcile, and the reconciler's own work (drain), finished within the deadline. */
   drained: boolean;
   /** Keys whose reconciles were still running after the abort grace (left behind). */
   abandoned: string[];
@@ -205,8 +205,13 @@ export class Controller<T extends KubeObject> {
    */
   stop(graceMs: number): Promise<StopReport> {
     this.#stopping ??= (async () => {
+      const deadline = this.#options.clock.now() + graceMs;
       this.queue.shutDown();
-      const drained = await this.queue.drain(graceMs);
+      let drained = await this.queue.drain(graceMs);
+      if (drained && this.#options.reconciler.drain !== undefined) {
+        // E.g. a refresh token rotated on the wire: its answer must be written before the process goes.
+        drained = await this.#options.reconciler.drain(Math.max(0, deadline - this.#options.clock.now()));
+      }
       if (!drained) {
         this.#abort.abort(
           new CoffreError('shutdown_deadline', 'shutdown deadline passed', { retryable: true }),

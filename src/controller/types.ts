@@ -33,6 +33,12 @@ export interface Reconciler {
   // `void` lets a reconciler that never requeues be a plain `async reconcile() { ... }`.
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   reconcile(request: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | undefined | void>;
+  /**
+   * Work the reconciler runs outside its reconciles (token requests on the wire): at shutdown, after
+   * the reconciles have drained, resolves once it has finished or once `withinMs` has passed. Resolves
+   * true when it finished.
+   */
+  drain?(withinMs: number): Promise<boolean>;
 }
 
 /** An error that retrying cannot fix (invalid spec, forbidden reference): the key waits for a change. */

@@ -122,6 +122,11 @@ export class VaultConnectionReconciler implements Reconciler {
     this.#deps = deps;
   }
 
+  /** At shutdown: the token requests on the wire finish (a rotation they receive is written). */
+  drain(withinMs: number): Promise<boolean> {
+    return this.#deps.flights?.drain(withinMs) ?? Promise.resolve(true);
+  }
+
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | undefined> {
     const id = `${key.namespace}/${key.name}`;
     const connection = this.#deps.connections.get(id);

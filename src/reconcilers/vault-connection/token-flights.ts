@@ -48,6 +48,8 @@ export class TokenFlights {
   readonly #flights = new Map<string, Flight>();
   /** Per host: flights running, and the keys waiting for a turn (in order). */
   readonly #hosts = new Map<string, { running: number; queue: string[] }>();
+  readonly #running = new Set<Promise<void>>();
+  #draining = false;
 
   constructor(options: TokenFlightsOptions) {
     this.#options = { ...options, perHost: Math.max(1, options.perHost) };
@@ -71,7 +73,7 @@ export class TokenFlights {
     const flight: Flight = { requestHash, host, run, settled: undefined, started: false };
     this.#flights.set(id, flight);
     const state = this.#host(host);
-    if (state.running < this.#options.perHost) this.#launch(id, flight);
+    if (!this.#draining && state.running < this.#options.perHost) this.#launch(id, flight);
     else state.queue.push(id);
   }
 
@@ -93,6 +95,26 @@ export class TokenFlights {
     if (!flight.started) {
       const state = this.#hosts.get(flight.host);
       if (state !== undefined) state.queue = state.queue.filter((queued) => queued !== id);
+    }
+  }
+
+  /**
+   * At shutdown: no queued flight starts any more (none of them was sent); resolves true once every
+   * running one has settled — a rotation it received is written — or false after `withinMs`.
+   */
+  async drain(withinMs: number): Promise<boolean> {
+    this.#draining = true;
+    if (this.#running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(false);
+      }, withinMs);
+    });
+    try {
+      return await Promise.race([Promise.allSettled([...this.#running]).then(() => true), deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -126,7 +148,7 @@ export class TokenFlights {
       // Woken only if this flight is still the one the connection waits for.
       if (this.#flights.get(id) === flight) this.#options.wake(id);
     };
-    flight.run().then(
+    const running = flight.run().then(
       ({ token, persisted }) => {
         finish({ ok: true, token, persisted });
       },
@@ -134,12 +156,14 @@ export class TokenFlights {
         finish({ ok: false, error });
       },
     );
+    this.#running.add(running);
+    void running.finally(() => this.#running.delete(running));
   }
 
   #next(host: string): void {
     const state = this.#hosts.get(host);
     if (state === undefined) return;
-    while (state.running < this.#options.perHost && state.queue.length > 0) {
+    while (!this.#draining && state.running < this.#options.perHost && state.queue.length > 0) {
       const id = state.queue.shift() ?? '';
       const flight = this.#flights.get(id);
       if (flight !== undefined && !flight.started) this.#launch(id, flight);

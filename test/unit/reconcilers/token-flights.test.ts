@@ -131,6 +131,26 @@ describe('TokenFlights', () => {
     expect(await flights.settledAtOnce('ns/b', 'h', 'h:443', slow.run)).toEqual({ kind: 'waiting' });
   });
 
+  it('drains at shutdown: running flights finish, queued ones never start, bounded by the grace', async () => {
+    const flights = new TokenFlights({ perHost: 1, wake: () => undefined });
+    const running = controlled(1);
+    const queued = controlled(2);
+    flights.start('ns/a', 'h', 'h:443', running.run);
+    flights.start('ns/b', 'h', 'h:443', queued.run);
+    const drained = flights.drain(5_000);
+    running.succeed();
+    expect(await drained).toBe(true);
+    expect(queued.started()).toBe(false);
+    // Nothing starts after the drain began.
+    const late = controlled(3);
+    flights.start('ns/c', 'h', 'h:443', late.run);
+    expect(late.started()).toBe(false);
+
+    const stuck = new TokenFlights({ perHost: 1, wake: () => undefined });
+    stuck.start('ns/a', 'h', 'h:443', controlled(4).run);
+    expect(await stuck.drain(20)).toBe(false);
+  });
+
   it.each([
     [
       { issuer: 'https://tenant.example', tokenEndpoint: 'https://login.example:8443/token' },
