@@ -2,7 +2,7 @@
 // Events, status or metrics), a quiet restart, refresh-token rotation and re-authorisation.
 import { describe, expect, it } from 'vitest';
 import type { LocalOAuthServer } from '../../../tools/local-oauth-server.ts';
-import { generateClientKey } from '../../../tools/local-oauth-server.ts';
+import { generateClientKey, TOKEN_PATH } from '../../../tools/local-oauth-server.ts';
 import { useTestNamespace } from '../../support/cluster.ts';
 import {
   apply,
@@ -283,6 +283,63 @@ describe('refresh-token rotation', () => {
         stringData: { refreshToken: fresh },
       });
       await waitForCondition(namespace, 'calendar-user', 'Ready', 'True', 'TokenValid', 15_000);
+    },
+  );
+  it(
+    'a graceful stop waits for a refresh on the wire and writes the refresh token it rotated',
+    { timeout: 60_000 },
+    async () => {
+      // Token requests run outside the reconcile workers: draining the work queue alone would let the
+      // process go with a rotation in the air, and the next one would send a refresh token the server
+      // has already replaced (ReauthorizationRequired after every rolling update).
+      const namespace = await useTestNamespace('drain');
+      const key = await generateClientKey('k1');
+      const server = await startOAuthServer({
+        accessTokenTtlSeconds: 4,
+        clients: [{ clientId: 'pkjwt', authMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }],
+      });
+      const operator = await startTestOperator({ namespace, caPem: server.caPem });
+      await setup(namespace, server, key.privateKeyPem);
+      const initial = await server.issueRefreshToken('pkjwt', {
+        resource: AUDIENCE,
+        scope: 'offline_access read:users',
+      });
+      await apply(namespace, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'user' },
+        stringData: { refreshToken: initial },
+      });
+      await apply(namespace, {
+        apiVersion: 'coffre.dev/v1alpha1',
+        kind: 'VaultConnection',
+        metadata: { name: 'calendar-user' },
+        spec: {
+          type: 'oauth2',
+          oauthClientRef: { name: 'calendar' },
+          credentialsRef: { name: 'user' },
+          oauth2: { grant: 'refresh_token', resource: [AUDIENCE] },
+        },
+      });
+      await waitForCondition(namespace, 'calendar-user', 'Ready', 'True', 'TokenValid');
+      // The next renewal (4-second tokens) waits 2.5 s at the server before it is handled.
+      server.tweaks.tokenLatencyMs = 2500;
+      const answered = () => server.tokenLog().filter((e) => e.grantType === 'refresh_token').length;
+      const answeredBefore = answered();
+      const received = server.requests(TOKEN_PATH);
+      await expect
+        .poll(() => server.requests(TOKEN_PATH), { timeout: 10_000, interval: 50 })
+        .toBeGreaterThan(received);
+      expect(answered()).toBe(answeredBefore);
+
+      // The manager's stop (what the process awaits before it exits on SIGTERM), not the operator's:
+      // closing the engine afterwards would wait for the request anyway, but not for its write.
+      await operator.operator.manager.stop();
+      // The stop returned only after the answer, and after the rotated token was written.
+      expect(answered()).toBe(answeredBefore + 1);
+      const persisted = secretText(await getSecret(namespace, 'calendar-user-coffre-state'), 'refresh_token');
+      expect(await server.isActive(persisted ?? '')).toBe(true);
+      expect(server.tokenErrors().invalid_grant ?? 0).toBe(0);
     },
   );
 });
