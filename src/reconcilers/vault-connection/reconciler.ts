@@ -20,8 +20,9 @@ import type { ProvidersConfig } from '../../providers/provider.ts';
 import type { ProviderRegistry } from '../../providers/registry.ts';
 import type { RecordKey } from '../../secrets/record-key.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
-import { findCondition } from '../conditions.ts';
-import { eventTarget, reportStatus, type ReportKind } from '../report.ts';
+import { findCondition, formatTime } from '../conditions.ts';
+import { firstObservation, reconciling, type HealthCause } from '../health.ts';
+import { eventTarget, reportProgress, reportStatus, type ReportKind } from '../report.ts';
 import {
   persistRotation,
   requestToken,
@@ -44,7 +45,8 @@ import {
   type TokenToRequest,
 } from './policy.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
-import { desiredStatus, type Outcome } from './status.ts';
+import { desiredStatus, progressStatus, type Outcome } from './status.ts';
+import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
 export const VAULT_CONNECTIONS = { group: GROUP, version: VERSION, plural: 'vaultconnections' } as const;
@@ -54,8 +56,9 @@ const REPORT: ReportKind = {
   resource: VAULT_CONNECTIONS,
   // Empty and Expired are news when True: no Event for their normal False state (see transitions).
   normallyFalse: new Set([ConditionType.Empty, ConditionType.Expired]),
+  unannounced: new Set([ConditionType.Reconciling, ConditionType.Stalled]),
   isWarning: (c) =>
-    (c.type === ConditionType.Ready && c.status !== 'True') ||
+    (c.type === ConditionType.Ready && (c.status !== 'True' || c.reason === Reason.RenewalFailing)) ||
     (c.type === ConditionType.Expired && c.status === 'True'),
 };
 
@@ -126,6 +129,14 @@ export class VaultConnectionReconciler implements Reconciler {
       return undefined;
     }
     if (connection.metadata.deletionTimestamp !== undefined) return undefined;
+    let current = connection.status;
+    if (firstObservation(current?.conditions)) {
+      // Before reading a Secret or asking for a token: tools see at once that coffre has it in hand.
+      current = await this.#progress(connection, current, context, {
+        reason: Reason.Reconciling,
+        message: 'coffre has seen the connection and is working on it',
+      });
+    }
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
     const observed = await gather(this.#deps, connection, {
@@ -171,13 +182,43 @@ export class VaultConnectionReconciler implements Reconciler {
         break;
       }
       case 'request':
+        if (!reconciling(current?.conditions)) {
+          const published = publishedRecord(connection, observed.target, recordKey);
+          current = await this.#progress(
+            connection,
+            current,
+            context,
+            requestCause(published, decision.token.requestHash),
+          );
+        }
         result = {
           ...(await this.#requestAndPublish(id, observed, decision.token, env, context)),
           expiring,
         };
         break;
     }
-    return this.#finish(observed, env, context, result);
+    return this.#finish(observed, env, context, result, current);
+  }
+
+  /** Writes Reconciling=True for `cause` (no Event); returns the status as stored. */
+  async #progress(
+    connection: VaultConnection,
+    current: VaultConnectionStatus | undefined,
+    context: ReconcileContext,
+    cause: HealthCause,
+  ): Promise<VaultConnectionStatus | undefined> {
+    const desired = progressStatus(
+      current,
+      cause,
+      connection.metadata.generation ?? 0,
+      this.#deps.clock.now(),
+    );
+    const object = { metadata: connection.metadata, status: current };
+    const report = await reportProgress(this.#deps, REPORT, object, desired, context.signal);
+    if (!report.changed) return current;
+    const stored = report.stored as VaultConnection;
+    this.#deps.connections.wrote(stored);
+    return stored.status;
   }
 
   async #requestAndPublish(
@@ -263,11 +304,12 @@ export class VaultConnectionReconciler implements Reconciler {
     env: PolicyEnv,
     context: ReconcileContext,
     ending: Ending,
+    current: VaultConnectionStatus | undefined,
   ): Promise<ReconcileResult | undefined> {
     const { connection } = observed;
     const { now } = env;
     const record = publishedRecord(connection, ending.target, env.recordKey);
-    const status = desiredStatus(connection.status, {
+    const status = desiredStatus(current, {
       generation: connection.metadata.generation ?? 0,
       outcome: ending.outcome,
       record,
@@ -276,7 +318,13 @@ export class VaultConnectionReconciler implements Reconciler {
       ...(ending.refreshAt === undefined ? {} : { nextRefreshAt: ending.refreshAt }),
       now,
     });
-    const report = await reportStatus(this.#deps, REPORT, connection, status, context.signal);
+    const report = await reportStatus(
+      this.#deps,
+      REPORT,
+      { metadata: connection.metadata, status: current },
+      status,
+      context.signal,
+    );
     if (report.changed) this.#deps.connections.wrote(report.stored as VaultConnection);
     const ready = findCondition(status.conditions, ConditionType.Ready);
     this.#deps.observer?.conditions?.(connection, {
@@ -304,4 +352,17 @@ export class VaultConnectionReconciler implements Reconciler {
     });
     return wake === undefined ? undefined : { requeueAfterMs: wake };
   }
+}
+
+/** Why a token is about to be requested, as Reconciling says it. */
+function requestCause(published: PublishedRecord | undefined, requestHash: string): HealthCause {
+  if (published === undefined) return { reason: Reason.Reconciling, message: 'requesting a first token' };
+  if (published.requestHash !== requestHash) {
+    return {
+      reason: Reason.Reconciling,
+      message: 'requesting a token for the changed spec or credentials',
+    };
+  }
+  const until = published.expiresAt === undefined ? '' : `, valid until ${formatTime(published.expiresAt)}`;
+  return { reason: Reason.Renewing, message: `renewing the published token${until}` };
 }

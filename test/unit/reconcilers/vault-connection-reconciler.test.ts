@@ -132,7 +132,17 @@ describe('VaultConnectionReconciler', () => {
     world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
     const result = await world.reconcile();
     expect(world.port.writes).toEqual(['create payments/api-token']);
-    expect(world.port.patches).toHaveLength(1);
+    // First observation: Reconciling=True at once, before any Secret is read; then the outcome.
+    expect(world.port.patches.map((p) => summary(p.status))).toEqual([
+      ['Ready=Unknown/Reconciling', 'Reconciling=True/Reconciling', 'Stalled=False/Reconciling'],
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=False/TokenValid',
+        'Stalled=False/TokenValid',
+      ],
+    ]);
     expect(world.events.summary).toEqual(['Normal TokenValid']);
     // Renewed in the last third of its hour, a little earlier with jitter.
     expect(result?.requeueAfterMs).toBeGreaterThan(0.6 * HOUR);
@@ -149,7 +159,7 @@ describe('VaultConnectionReconciler', () => {
     const second = await world.reconcile();
     expect(world.engine.asked).toHaveLength(1);
     expect(world.port.writes).toHaveLength(1);
-    expect(world.port.patches).toHaveLength(1);
+    expect(world.port.patches).toHaveLength(2);
     expect(world.engine.seeded.map((t) => t.accessToken.reveal())).toEqual(['access-1']);
     expect(second?.requeueAfterMs).toBe((first?.requeueAfterMs ?? 0) - 60_000);
   });
@@ -230,11 +240,13 @@ describe('VaultConnectionReconciler', () => {
     expect(world.events.recorded[0]?.message).toBe(
       'the server granted scopes beyond those requested: delete:users',
     );
-    expect(world.port.patches[0]?.status).toMatchObject({
+    expect(world.port.patches[1]?.status).toMatchObject({
       conditions: [
         { type: 'Ready', status: 'False', reason: 'ScopesExceeded' },
         { type: 'Empty', status: 'False' },
         { type: 'Expired', status: 'False', reason: 'NoToken' },
+        { type: 'Reconciling', status: 'False', reason: 'ScopesExceeded' },
+        { type: 'Stalled', status: 'True', reason: 'ScopesExceeded' },
       ],
     });
     expect(result).toBeUndefined();
@@ -250,10 +262,89 @@ describe('VaultConnectionReconciler', () => {
     await clock.advance(1000);
     expect(await world.reconcile()).toEqual({ requeueAfterMs: 500 });
     expect(world.engine.asked).toHaveLength(1);
-    expect(world.port.patches).toHaveLength(1);
+    // The progress note of the first observation, then the failure; waiting writes nothing.
+    expect(world.port.patches).toHaveLength(2);
     await clock.advance(500);
     await world.reconcile();
     expect(world.engine.asked).toHaveLength(2);
     expect(world.port.writes).toEqual(['create payments/api-token']);
   });
+
+  it('should not patch the status again when a retry fails the same way', async () => {
+    const clock = new FakeClock();
+    const down = () => new OAuthError('network', 'connect ECONNREFUSED');
+    const world = setup(auth0, [down(), down(), down()], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await world.reconcile();
+    world.sync();
+    const afterFirst = world.port.patches.length;
+    for (let i = 0; i < 2; i++) {
+      await clock.advance(10 * 60_000);
+      await world.reconcile();
+      world.sync();
+    }
+    expect(world.engine.asked).toHaveLength(3);
+    expect(world.port.patches).toHaveLength(afterFirst);
+    expect(summary(world.port.patches.at(-1)?.status)).toContain('Reconciling=True/EndpointUnreachable');
+  });
+
+  it('should say Renewing before a renewal, and keep Ready=True while the renewal fails and the token is valid', async () => {
+    const clock = new FakeClock();
+    const world = setup(
+      auth0,
+      [tokenAt(clock), new OAuthError('server_error', 'HTTP 503'), new OAuthError('invalid_client', 'bad')],
+      clock,
+    );
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    const first = await world.reconcile();
+    world.sync();
+    await clock.advance(first?.requeueAfterMs ?? 0);
+    const before = world.port.patches.length;
+    await world.reconcile();
+    world.sync();
+    expect(world.port.patches.slice(before).map((p) => summary(p.status))).toEqual([
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=True/Renewing',
+        'Stalled=False/Renewing',
+      ],
+      [
+        'Ready=True/RenewalFailing',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=True/ServerError',
+        'Stalled=False/ServerError',
+      ],
+    ]);
+    expect(world.events.summary).toEqual(['Normal TokenValid', 'Warning RenewalFailing']);
+    // A terminal failure of the renewal: still Ready while the token is valid, but Stalled.
+    await clock.advance(10 * 60_000);
+    await world.reconcile();
+    world.sync();
+    expect(summary(world.port.patches.at(-1)?.status)).toEqual([
+      'Ready=True/RenewalFailing',
+      'Empty=False/CredentialsPresent',
+      'Expired=False/TokenValid',
+      'Reconciling=False/InvalidClient',
+      'Stalled=True/InvalidClient',
+    ]);
+    // Then the token expires: Expired, and Ready=False with the reason of the failure.
+    await clock.advance(HOUR);
+    await world.reconcile();
+    expect(summary(world.port.patches.at(-1)?.status)).toEqual([
+      'Ready=False/InvalidClient',
+      'Empty=False/CredentialsPresent',
+      'Expired=True/InvalidClient',
+      'Reconciling=False/InvalidClient',
+      'Stalled=True/InvalidClient',
+    ]);
+  });
 });
+
+function summary(status: unknown): string[] {
+  const conditions = (status as { conditions?: { type: string; status: string; reason: string }[] })
+    .conditions;
+  return (conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
+}
