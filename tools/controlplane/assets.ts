@@ -60,3 +60,16 @@ export async function ensureAssets(options: { onProgress?: (line: string) => voi
 export async function ensureHelm(options: { onProgress?: (line: string) => void } = {}): Promise<string> {
   return runAssetScript(['--helm'], options.onProgress ?? ((line) => process.stderr.write(`${line}\n`)));
 }
+
+/**
+ * coffre-health (tools/health-check): kstatus' status.Compute and an Argo CD health-script VM, built
+ * once per version by the same script.
+ */
+export async function ensureHealthCheck(
+  options: { onProgress?: (line: string) => void } = {},
+): Promise<string> {
+  return runAssetScript(
+    ['--health-check'],
+    options.onProgress ?? ((line) => process.stderr.write(`${line}\n`)),
+  );
+}

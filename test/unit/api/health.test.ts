@@ -5,6 +5,7 @@ import { Reason, reasonCatalogue } from '../../../src/api/v1alpha1/conditions.ts
 import { reasonHealth } from '../../../src/api/v1alpha1/health.ts';
 import { OAuthErrorCatalogue, OAuthErrorCodes } from '../../../src/oauth/index.ts';
 import { healthConditions } from '../../../src/reconcilers/health.ts';
+import { HEALTH_TABLE_HEADER, healthStateCells } from '../../support/health-states.ts';
 import { reasonForTokenError } from '../../../src/reconcilers/vault-connection/token-errors.ts';
 
 const root = join(import.meta.dirname, '../../..');
@@ -67,5 +68,29 @@ describe('the reasons docs/api.md documents', () => {
         emitted.add(m[1] ?? '');
     }
     expect([...emitted].sort()).toEqual([...documentedReasons()].sort());
+  });
+});
+
+describe('docs/gitops.md', () => {
+  const gitops = readFileSync(join(root, 'docs/gitops.md'), 'utf8');
+
+  it('should show the states table the integration test checks', () => {
+    const start = gitops.indexOf('<!-- health-states');
+    const table = gitops.slice(start, gitops.indexOf('<!-- /health-states -->'));
+    const rows = table
+      .split('\n')
+      .filter((line) => line.startsWith('|') && !line.startsWith('| --'))
+      .map((line) =>
+        line
+          .slice(1, -1)
+          .split('|')
+          .map((cell) => cell.trim()),
+      );
+    expect(rows).toEqual([HEALTH_TABLE_HEADER, ...healthStateCells()]);
+  });
+
+  it("should show the chart's Argo CD health check as it is", () => {
+    const script = readFileSync(join(root, 'charts/coffre/files/argocd-health.lua'), 'utf8');
+    expect(gitops).toContain(`\`\`\`lua\n${script}\`\`\``);
   });
 });
