@@ -252,7 +252,7 @@ Argo CD and Flux (kstatus) read them directly.
 - **Ready**: credentials are present and, for token types, a valid unexpired token is in the target Secret.
 - **Empty**: the connection has no credentials yet (no reference, Secret missing, or required keys missing or blank). Not an error: a GitOps repository may declare the connection before anyone supplies the secret.
 - **Expired**: the token in the target Secret has passed its expiry and no fresh one could be obtained; the reason says why.
-- **Reconciling** (kstatus): \`True\` while coffre works toward what the spec asks — at once when it first sees the resource, while it requests a first token or one for a changed spec or credentials, while it renews a token (\`Renewing\`), and while it retries a failure that can heal by itself (the reason is the failure's). \`False\` otherwise.
+- **Reconciling** (kstatus): \`True\` while coffre works toward what the spec asks — at once when it first sees the resource, while it requests a first token or one for a changed spec or credentials, while a renewal takes more than a second (\`Renewing\`; a quick one writes only its outcome, so a refresh stays at two writes), and while it retries a failure that can heal by itself (the reason is the failure's). \`False\` otherwise.
 - **Stalled** (kstatus): \`True\` when coffre cannot make progress without a person: the reason is the one of Ready (or, while Ready is \`RenewalFailing\`, of the failed renewal), and nothing is retried until the spec, a Secret or an OAuthClient changes. \`False\` otherwise.
 
 Ready means a valid unexpired token is in the target Secret: a renewal that fails while the published token

@@ -149,7 +149,8 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
   },
   Renewing: {
     conditions: 'Reconciling=True',
-    meaning: 'The published token is valid and coffre is requesting its successor.',
+    meaning:
+      'The published token is valid and coffre is requesting its successor: written once the renewal has taken more than a second (a routine renewal writes only its outcome).',
     action: 'None.',
   },
   NoCredentialsRef: {

@@ -49,6 +49,9 @@ import { desiredStatus, progressStatus, type Outcome } from './status.ts';
 import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
+/** How long a renewal may take before coffre writes Reconciling=True (Renewing) for it. */
+export const RENEWAL_NOTE_AFTER_MS = 1000;
+
 export const VAULT_CONNECTIONS = { group: GROUP, version: VERSION, plural: 'vaultconnections' } as const;
 
 const REPORT: ReportKind = {
@@ -181,21 +184,37 @@ export class VaultConnectionReconciler implements Reconciler {
             : ending(published.outcome, { target: published.target });
         break;
       }
-      case 'request':
-        if (!reconciling(current?.conditions)) {
-          const published = publishedRecord(connection, observed.target, recordKey);
-          current = await this.#progress(
-            connection,
-            current,
-            context,
-            requestCause(published, decision.token.requestHash),
-          );
+      case 'request': {
+        const cause = requestCause(
+          publishedRecord(connection, observed.target, recordKey),
+          decision.token.requestHash,
+        );
+        const note = reconciling(current?.conditions)
+          ? undefined
+          : cause.reason === Reason.Renewing
+            ? RENEWAL_NOTE_AFTER_MS
+            : 0;
+        if (note === 0) current = await this.#progress(connection, current, context, cause);
+        // A renewal says Reconciling=True only if it is slow: a routine renewal stays at two writes
+        // (the Secret, the status), and one that hangs on its endpoint shows as in progress.
+        let noted: Promise<VaultConnectionStatus | undefined> | undefined;
+        const timer =
+          note === RENEWAL_NOTE_AFTER_MS
+            ? this.#deps.clock.setTimer(note, () => {
+                noted = this.#progress(connection, current, context, cause).catch(() => current);
+              })
+            : undefined;
+        try {
+          result = {
+            ...(await this.#requestAndPublish(id, observed, decision.token, env, context)),
+            expiring,
+          };
+        } finally {
+          timer?.cancel();
         }
-        result = {
-          ...(await this.#requestAndPublish(id, observed, decision.token, env, context)),
-          expiring,
-        };
+        if (noted !== undefined) current = await noted;
         break;
+      }
     }
     return this.#finish(observed, env, context, result, current);
   }

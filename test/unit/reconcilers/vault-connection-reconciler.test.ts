@@ -28,9 +28,9 @@ const HOUR = 3_600_000;
 class ScriptedEngine implements Pick<TokenEngine, 'getToken' | 'seed'> {
   readonly asked: { request: TokenRequest; force: boolean | undefined }[] = [];
   readonly seeded: TokenSet[] = [];
-  readonly #answers: (TokenSet | Error)[];
+  readonly #answers: (TokenSet | Error | Promise<TokenSet>)[];
 
-  constructor(answers: (TokenSet | Error)[]) {
+  constructor(answers: (TokenSet | Error | Promise<TokenSet>)[]) {
     this.#answers = answers;
   }
 
@@ -41,12 +41,21 @@ class ScriptedEngine implements Pick<TokenEngine, 'getToken' | 'seed'> {
     return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
   }
 
+  /** Adds an answer once the test knows it (e.g. one that arrives later on the fake clock). */
+  script(answer: TokenSet | Error | Promise<TokenSet>): void {
+    this.#answers.push(answer);
+  }
+
   seed(_request: TokenRequest, token: TokenSet): void {
     this.seeded.push(token);
   }
 }
 
-function setup(spec: VaultConnectionSpec, answers: (TokenSet | Error)[], clock = new FakeClock()) {
+function setup(
+  spec: VaultConnectionSpec,
+  answers: (TokenSet | Error | Promise<TokenSet>)[],
+  clock = new FakeClock(),
+) {
   const port = new FakeKubePort();
   const events = new FakeEvents();
   const engine = new ScriptedEngine(answers);
@@ -288,19 +297,20 @@ describe('VaultConnectionReconciler', () => {
     expect(summary(world.port.patches.at(-1)?.status)).toContain('Reconciling=True/EndpointUnreachable');
   });
 
-  it('should say Renewing before a renewal, and keep Ready=True while the renewal fails and the token is valid', async () => {
+  it('should say Renewing during a slow renewal only, and keep Ready=True while a renewal fails and the token is valid', async () => {
     const clock = new FakeClock();
-    const world = setup(
-      auth0,
-      [tokenAt(clock), new OAuthError('server_error', 'HTTP 503'), new OAuthError('invalid_client', 'bad')],
-      clock,
-    );
+    const world = setup(auth0, [tokenAt(clock)], clock);
     world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
     const first = await world.reconcile();
     world.sync();
     await clock.advance(first?.requeueAfterMs ?? 0);
-    const before = world.port.patches.length;
-    await world.reconcile();
+    // A renewal answered after 2 s: Reconciling=True once it has taken a second, then the new token.
+    world.engine.script(clock.sleep(2000).then(() => tokenAt(clock)));
+    let before = world.port.patches.length;
+    const renewal = world.reconcile();
+    await clock.advance(1000);
+    await clock.advance(1000);
+    const second = await renewal;
     world.sync();
     expect(world.port.patches.slice(before).map((p) => summary(p.status))).toEqual([
       [
@@ -310,6 +320,22 @@ describe('VaultConnectionReconciler', () => {
         'Reconciling=True/Renewing',
         'Stalled=False/Renewing',
       ],
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=False/TokenValid',
+        'Stalled=False/TokenValid',
+      ],
+    ]);
+    // A renewal that fails at once: no progress note, Ready stays True with RenewalFailing.
+    await clock.advance(second?.requeueAfterMs ?? 0);
+    world.engine.script(new OAuthError('server_error', 'HTTP 503'));
+    world.engine.script(new OAuthError('invalid_client', 'bad'));
+    before = world.port.patches.length;
+    await world.reconcile();
+    world.sync();
+    expect(world.port.patches.slice(before).map((p) => summary(p.status))).toEqual([
       [
         'Ready=True/RenewalFailing',
         'Empty=False/CredentialsPresent',
