@@ -3,7 +3,9 @@
 // status.Compute) and to the Argo CD health check of the chart, run in the Lua VM Argo CD embeds
 // (tools/health-check), and both answers are compared with the table.
 import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { describe, expect, inject, it } from 'vitest';
 import { useTestNamespace } from '../../support/cluster.ts';
 import { healthStates, type HealthState } from '../../support/health-states.ts';
@@ -17,6 +19,8 @@ import {
 import { startTestOperator } from '../../support/operator.ts';
 
 const LUA = join(import.meta.dirname, '../../../charts/coffre/files/argocd-health.lua');
+/** Argo CD's layout for a health check's tests: health_test.yaml and the objects in testdata/. */
+const FIXTURES = join(import.meta.dirname, '../../fixtures/argocd-health');
 const API = '/apis/coffre.dev/v1alpha1/namespaces';
 
 type Object = {
@@ -189,5 +193,32 @@ describe('health as kstatus and Argo CD compute it', () => {
         .join('\n'),
     );
     expect(seen).toEqual(healthStates);
+    // COFFRE_WRITE_HEALTH_FIXTURES=1 records these objects as the table argocd-lua.test.ts runs.
+    if (process.env.COFFRE_WRITE_HEALTH_FIXTURES === '1') await writeFixtures(objects, argocd);
   });
 });
+
+async function writeFixtures(
+  objects: Object[],
+  argocd: { status?: string; message?: string }[],
+): Promise<void> {
+  await mkdir(join(FIXTURES, 'testdata'), { recursive: true });
+  const tests = [];
+  for (const [i, object] of objects.entries()) {
+    const state = healthStates[i]?.state ?? '';
+    const file = `${state
+      .replace(/[^a-z0-9]+/gi, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase()}.yaml`;
+    const { managedFields: _managed, uid: _uid, ...metadata } = object.metadata as Record<string, unknown>;
+    await writeFile(join(FIXTURES, 'testdata', file), stringify({ ...object, metadata }));
+    tests.push({
+      healthStatus: { status: argocd[i]?.status, message: argocd[i]?.message },
+      inputPath: `testdata/${file}`,
+    });
+  }
+  await writeFile(
+    join(FIXTURES, 'health_test.yaml'),
+    `# Recorded by test/integration/health/health-states.test.ts (COFFRE_WRITE_HEALTH_FIXTURES=1), one object per\n# state of docs/gitops.md#health; argocd-lua.test.ts runs the chart's health check on each, as Argo CD's\n# resource_customizations tests do.\n${stringify({ tests })}`,
+  );
+}
