@@ -40,7 +40,9 @@ export function runAssetScript(args: string[], onProgress: (line: string) => voi
       for (const line of lines) if (line.trim() !== '') onProgress(line);
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of stdout arrived (under load 'exit' can come first, and the
+    // path on the last line would be lost).
+    child.on('close', (code) => {
       if (pending.trim() !== '') onProgress(pending);
       const last = stdout.trim().split('\n').pop() ?? '';
       if (code === 0 && last !== '') resolve(last);
