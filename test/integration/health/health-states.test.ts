@@ -196,6 +196,28 @@ describe('health as kstatus and Argo CD compute it', () => {
     // COFFRE_WRITE_HEALTH_FIXTURES=1 records these objects as the table argocd-lua.test.ts runs.
     if (process.env.COFFRE_WRITE_HEALTH_FIXTURES === '1') await writeFixtures(objects, argocd);
   });
+
+  it('should remove the token fields from status when a token connection becomes Empty', async () => {
+    const namespace = await useTestNamespace('health-empty');
+    const server = await startOAuthServer({ accessTokenTtlSeconds: 600 });
+    await startTestOperator({ namespace, caPem: server.caPem });
+    await applyClient(namespace, server, 'local');
+    await applyTokenConnection(namespace, 'api');
+    const ready = await until(namespace, 'api', has('Ready', 'True TokenValid'));
+    const fields = (o: Object) => Object.keys((o as { status?: object }).status ?? {}).sort();
+    expect(fields(ready)).toEqual([
+      'conditions',
+      'expiresAt',
+      'grantedScopes',
+      'lastRefreshTime',
+      'nextRefreshTime',
+      'observedGeneration',
+      'secretName',
+    ]);
+    await applyTokenConnection(namespace, 'api', {}, 'not-there-yet');
+    const empty = await until(namespace, 'api', has('Empty', 'True OAuthClientNotFound'));
+    expect(fields(empty)).toEqual(['conditions', 'observedGeneration', 'secretName']);
+  });
 });
 
 async function writeFixtures(
