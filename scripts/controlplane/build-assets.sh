@@ -4,6 +4,8 @@
 #
 #   build-assets.sh                   prints (last stdout line) the directory with the three binaries
 #   build-assets.sh --helm            prints (last stdout line) the path of the helm binary
+#   build-assets.sh --health-check    prints (last stdout line) the path of coffre-health (tools/health-check:
+#                                     kstatus and an Argo CD Lua VM, what GitOps tools compute from our objects)
 #   build-assets.sh --print-versions  prints the pinned versions as NAME=value lines
 #   build-assets.sh --update          regenerates the wrapper modules' go.mod/go.sum from the pins below
 #
@@ -16,6 +18,9 @@ KUBERNETES_VERSION=v1.37.2
 # module, entry `name: "etcd"`, `version: 3.7.0`. --update re-reads that file and refuses a mismatch.
 ETCD_VERSION=v3.7.0
 HELM_VERSION=v3.22.0
+# What tools/health-check is built with: kstatus as Flux and kpt use it, and the Lua VM Argo CD embeds.
+CLI_UTILS_VERSION=v0.37.2
+GOPHER_LUA_VERSION=v1.1.2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache_root=${COFFRE_ASSETS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/coffre}
@@ -24,6 +29,10 @@ k8s_key=kubernetes-$KUBERNETES_VERSION-etcd-$ETCD_VERSION
 k8s_dir=$cache_root/$k8s_key
 helm_key=helm-$HELM_VERSION
 helm_dir=$cache_root/$helm_key
+health_src=$(cd "$here/../../tools/health-check" && pwd)
+# Keyed by the pins and by the source: a change to main.go builds anew.
+health_key=health-check-cli-utils-$CLI_UTILS_VERSION-gopher-lua-$GOPHER_LUA_VERSION-$(cat "$health_src/go.mod" "$health_src/go.sum" "$health_src/main.go" | sha256sum | cut -c1-12)
+health_dir=$cache_root/$health_key
 control_plane=(kube-apiserver kube-controller-manager etcd)
 started=$SECONDS
 
@@ -185,6 +194,22 @@ build_helm() {
   log "done in $((SECONDS - started))s: $helm_dir/helm"
 }
 
+build_health_check() {
+  [[ -x $health_dir/coffre-health ]] && return 0
+  lock "$health_key"
+  [[ -x $health_dir/coffre-health ]] && return 0
+  require_go
+  grep -q "sigs.k8s.io/cli-utils $CLI_UTILS_VERSION\$" "$health_src/go.mod" &&
+    grep -q "github.com/yuin/gopher-lua $GOPHER_LUA_VERSION\$" "$health_src/go.mod" ||
+    die "tools/health-check/go.mod does not require cli-utils $CLI_UTILS_VERSION and gopher-lua $GOPHER_LUA_VERSION: run --update"
+  log "build of coffre-health (cli-utils $CLI_UTILS_VERSION, gopher-lua $GOPHER_LUA_VERSION) into $health_dir"
+  new_tmp "$health_key"
+  download health-check "$health_src"
+  gobuild health-check "$health_src" "$tmp_dir/coffre-health" .
+  commit_tmp "$health_dir"
+  log "done in $((SECONDS - started))s: $health_dir/coffre-health"
+}
+
 # --update: regenerate the three wrapper modules from the pins above. Hashes come from the module proxy
 # (trust on first use, as the checksum database is off); review and commit the go.mod/go.sum diff.
 update_modules() {
@@ -234,7 +259,10 @@ update_modules() {
   (cd "$here/etcd" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" && go mod tidy) || die "updating $here/etcd failed"
   log "helm: go get helm.sh/helm/v3@$HELM_VERSION; go mod tidy"
   (cd "$here/helm" && go get "helm.sh/helm/v3@$HELM_VERSION" && go mod tidy) || die "updating $here/helm failed"
-  log "wrapper modules updated: review and commit scripts/controlplane/*/go.{mod,sum}"
+  log "health-check: go get sigs.k8s.io/cli-utils@$CLI_UTILS_VERSION github.com/yuin/gopher-lua@$GOPHER_LUA_VERSION; go mod tidy"
+  (cd "$health_src" && go get "sigs.k8s.io/cli-utils@$CLI_UTILS_VERSION" "github.com/yuin/gopher-lua@$GOPHER_LUA_VERSION" &&
+    go mod tidy) || die "updating $health_src failed"
+  log "wrapper modules updated: review and commit scripts/controlplane/*/go.{mod,sum} and tools/health-check/go.{mod,sum}"
 }
 
 case ${1:-} in
@@ -242,6 +270,8 @@ case ${1:-} in
     echo "KUBERNETES_VERSION=$KUBERNETES_VERSION"
     echo "ETCD_VERSION=$ETCD_VERSION"
     echo "HELM_VERSION=$HELM_VERSION"
+    echo "CLI_UTILS_VERSION=$CLI_UTILS_VERSION"
+    echo "GOPHER_LUA_VERSION=$GOPHER_LUA_VERSION"
     ;;
   --update)
     update_modules
@@ -249,6 +279,10 @@ case ${1:-} in
   --helm)
     build_helm
     echo "$helm_dir/helm"
+    ;;
+  --health-check)
+    build_health_check
+    echo "$health_dir/coffre-health"
     ;;
   "")
     if [[ -n ${KUBEBUILDER_ASSETS:-} ]]; then
@@ -265,7 +299,7 @@ case ${1:-} in
     echo "$k8s_dir"
     ;;
   -h | --help)
-    sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
     ;;
   *)
     die "unknown argument '$1' (try --help)"

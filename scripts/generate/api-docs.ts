@@ -1,5 +1,6 @@
 // docs/api.md from the API source: field tables, CEL rules, connection types, conditions and reasons.
-import { reasonCatalogue } from '../../src/api/v1alpha1/conditions.ts';
+import { reasonCatalogue, type Reason } from '../../src/api/v1alpha1/conditions.ts';
+import { reasonHealth, type ReasonHealth } from '../../src/api/v1alpha1/health.ts';
 import { ConnectionTypes, connectionTypes } from '../../src/connection-types/definitions.ts';
 import { metadataKeyDocs } from '../../src/api/v1alpha1/metadata-keys.ts';
 import {
@@ -161,11 +162,21 @@ function connectionTypesSection(): string {
   return parts.join('\n\n');
 }
 
+const HEALTH_COLUMN: Record<ReasonHealth, string> = {
+  ready: 'ready',
+  progressing: 'Reconciling=True',
+  empty: 'empty',
+  transient: 'Reconciling=True (retried)',
+  stalled: 'Stalled=True',
+  detail: '',
+};
+
 function reasonsTable(): string {
-  const lines = ['| Reason | On | Meaning | What to do |', '|---|---|---|---|'];
+  const lines = ['| Reason | On | Health | Meaning | What to do |', '|---|---|---|---|---|'];
   for (const [reason, doc] of Object.entries(reasonCatalogue)) {
+    const health = HEALTH_COLUMN[reasonHealth[reason as Reason]];
     lines.push(
-      `| \`${reason}\` | ${doc.conditions} | ${escapeCell(doc.meaning)} | ${escapeCell(doc.action)} |`,
+      `| \`${reason}\` | ${doc.conditions} | ${health} | ${escapeCell(doc.meaning)} | ${escapeCell(doc.action)} |`,
     );
   }
   return lines.join('\n');
@@ -241,6 +252,16 @@ Argo CD and Flux (kstatus) read them directly.
 - **Ready**: credentials are present and, for token types, a valid unexpired token is in the target Secret.
 - **Empty**: the connection has no credentials yet (no reference, Secret missing, or required keys missing or blank). Not an error: a GitOps repository may declare the connection before anyone supplies the secret.
 - **Expired**: the token in the target Secret has passed its expiry and no fresh one could be obtained; the reason says why.
+- **Reconciling** (kstatus): \`True\` while coffre works toward what the spec asks — at once when it first sees an OAuthClient, while a first token or one for a changed spec or credentials takes more than a second, while a renewal takes more than a second (\`Renewing\`; a quick request writes only its outcome, so a new connection and a refresh stay at two writes), and while it retries a failure that can heal by itself (the reason is the failure's). \`False\` otherwise.
+- **Stalled** (kstatus): \`True\` when coffre cannot make progress without a person: the reason is the one of Ready (or, while Ready is \`RenewalFailing\`, of the failed renewal), and nothing is retried until the spec, a Secret or an OAuthClient changes. \`False\` otherwise.
+
+Ready means a valid unexpired token is in the target Secret: a renewal that fails while the published token
+is still valid keeps \`Ready=True\` with reason \`RenewalFailing\` (the message says until when, and Reconciling
+or Stalled carries the failure) until the token expires; then \`Ready=False\` and \`Expired=True\`, both with the
+failure's reason. An Empty connection is neither Reconciling nor Stalled. Reconciling and Stalled take
+the reason that decided them and raise no Event of their own (Ready does). Which reason means what is one
+table in the source (\`src/api/v1alpha1/health.ts\`), the Health column below; what kstatus, Flux and
+Argo CD make of each state is in [docs/gitops.md](gitops.md#health).
 
 ### Reasons
 

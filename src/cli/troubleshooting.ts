@@ -13,6 +13,11 @@ export interface TroubleshootingRow {
 
 export const troubleshooting: readonly TroubleshootingRow[] = [
   {
+    reasons: [Reason.RenewalFailing],
+    action:
+      'Still Ready: the published token is valid until the time the message gives, but renewing it failed. Act on the reason of Reconciling (retried) or Stalled (needs you) before it expires.',
+  },
+  {
     reasons: [Reason.NoCredentialsRef, Reason.SecretNotFound, Reason.KeysMissing],
     action:
       'The connection is Empty: create the Secret (or add the keys the message names). Nothing is broken; coffre picks it up at once.',

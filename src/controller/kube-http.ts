@@ -43,6 +43,11 @@ export const KUBE_TIMEOUT = 'kube_timeout';
 export interface KubeStatusDetails {
   kind?: string;
   name?: string;
+  /**
+   * The type of each cause (metav1.StatusCause, serialised as `reason`): e.g. `NamespaceTerminating` when
+   * a namespace being deleted refuses new objects.
+   */
+  causeTypes?: string[];
 }
 
 /** An API server refusal, with the HTTP status and the Status reason (Conflict, NotFound, Expired...). */
@@ -79,12 +84,22 @@ export async function kubeApiErrorFrom(response: Response): Promise<KubeApiError
   let message = '';
   let details: KubeStatusDetails = {};
   try {
-    const status = JSON.parse(text) as { reason?: string; message?: string; details?: KubeStatusDetails };
+    const status = JSON.parse(text) as {
+      reason?: string;
+      message?: string;
+      details?: { kind?: unknown; name?: unknown; causes?: unknown };
+    };
     reason = status.reason ?? reason;
     message = status.message ?? '';
+    const causeTypes = Array.isArray(status.details?.causes)
+      ? (status.details.causes as { reason?: unknown }[])
+          .map((cause) => cause.reason)
+          .filter((type): type is string => typeof type === 'string')
+      : [];
     details = {
       ...(typeof status.details?.kind === 'string' ? { kind: status.details.kind } : {}),
       ...(typeof status.details?.name === 'string' ? { name: status.details.name } : {}),
+      ...(causeTypes.length > 0 ? { causeTypes } : {}),
     };
   } catch {
     // Not a Status object: keep the HTTP status text only.

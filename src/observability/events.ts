@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
+import { isKubeApiError } from '../controller/kube-http.ts';
 import type { KubePort } from '../kube/kube-port.ts';
 
 export interface EventTarget {
@@ -51,14 +52,17 @@ export function createEventRecorder(
           count: 1,
         })
         .catch((error: unknown) => {
-          logger.warn(
+          // A namespace being deleted refuses new objects: expected while its connections go, not news.
+          const terminating =
+            isKubeApiError(error, 403) && error.details.causeTypes?.includes('NamespaceTerminating') === true;
+          logger[terminating ? 'debug' : 'warn'](
             {
               namespace: target.namespace,
               name: target.name,
               reason,
               err: error instanceof Error ? error.message : String(error),
             },
-            'could not record event',
+            terminating ? 'event not recorded: the namespace is being deleted' : 'could not record event',
           );
         });
     },

@@ -49,10 +49,19 @@ export function apiWriteMetrics(metrics: Metrics): WriteCounter {
 /** Token endpoints with a series of their own; an editor chooses the host, so the rest are `other`. */
 export const MAX_HOST_LABELS = 50;
 
+/**
+ * Outcomes of requests the SSRF guard stopped before any byte left: refused addresses, plain http. They
+ * show as the EndpointRefused reason (and in coffre_token_refreshes_total), not as requests sent.
+ */
+const NEVER_SENT: ReadonlySet<string> = new Set(['endpoint_refused', 'insecure_url']);
+
 export function tokenEngineMetrics(metrics: Metrics, maxHosts = MAX_HOST_LABELS): TokenEngineObserver {
   const host = createBoundedLabel(maxHosts);
   return {
     tokenRequest: (event) => {
+      // coffre_token_requests_total counts requests sent, as documented: not a request stopped by the
+      // local rate budget, a configuration or discovery failure, or the SSRF guard.
+      if (!event.sent || NEVER_SENT.has(event.outcome)) return;
       metrics.tokenRequests.inc({ host: host(event.host), outcome: event.outcome });
     },
     cacheHit: (event) => {

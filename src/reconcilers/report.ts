@@ -21,6 +21,8 @@ export interface ReportKind {
   kind: string;
   /** Conditions that are news only when True (Empty, Expired): see transitions. */
   normallyFalse?: ReadonlySet<string>;
+  /** Conditions never announced by an Event (Reconciling, Stalled: Ready carries the news). */
+  unannounced?: ReadonlySet<string>;
   /** Whether a condition in this state deserves a Warning Event rather than a Normal one. */
   isWarning(condition: Condition): boolean;
 }
@@ -58,6 +60,36 @@ export function eventTarget(
   };
 }
 
+/**
+ * The merge patch that turns `current` into `desired`: top-level fields `desired` lacks are sent as
+ * null, so that a field which no longer applies (an expiry after the connection became Empty) is
+ * removed rather than left behind by the merge.
+ */
+export function statusPatch(desired: object, current: object | undefined): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...desired };
+  for (const key of Object.keys(current ?? {})) if (!(key in desired)) patch[key] = null;
+  return patch;
+}
+
+/** Patches `desired` over the object's status if it differs; no Event (progress notes, not news). */
+export async function reportProgress<S extends ReportedStatus>(
+  deps: Pick<ReportDeps, 'port'>,
+  kind: Pick<ReportKind, 'resource'>,
+  object: Reported<S>,
+  desired: S,
+  signal: AbortSignal,
+): Promise<ReportResult> {
+  if (sameStatus(desired, object.status)) return { changed: false };
+  signal.throwIfAborted();
+  const stored = await deps.port.patchStatus(
+    kind.resource,
+    object.metadata.namespace ?? '',
+    object.metadata.name ?? '',
+    statusPatch(desired, object.status),
+  );
+  return { changed: true, stored };
+}
+
 /** Patches `desired` over the object's status if it differs, then records an Event per transition. */
 export async function reportStatus<S extends ReportedStatus>(
   deps: ReportDeps,
@@ -72,7 +104,7 @@ export async function reportStatus<S extends ReportedStatus>(
     kind.resource,
     object.metadata.namespace ?? '',
     object.metadata.name ?? '',
-    desired,
+    statusPatch(desired, object.status),
   );
   const target = eventTarget(kind, object);
   for (const { condition } of transitions(
@@ -80,6 +112,7 @@ export async function reportStatus<S extends ReportedStatus>(
     desired.conditions ?? [],
     kind.normallyFalse,
   )) {
+    if (kind.unannounced?.has(condition.type) === true) continue;
     deps.events.record(
       target,
       kind.isWarning(condition) ? 'Warning' : 'Normal',

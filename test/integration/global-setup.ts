@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
 import { createKubeHttp } from '../../src/controller/kube-http.ts';
-import { ensureHelm } from '../../tools/controlplane/assets.ts';
+import { ensureHealthCheck, ensureHelm } from '../../tools/controlplane/assets.ts';
 import { installAdmissionPolicy } from '../support/admission.ts';
 import { renderChart } from '../support/chart.ts';
 import {
@@ -30,11 +30,19 @@ declare module 'vitest' {
     /** The operator ServiceAccount's token kubeconfig; empty with an external operator. */
     operatorKubeconfigPath: string;
     helm: string;
+    /** coffre-health: kstatus and Argo CD's Lua VM over objects (tools/health-check). */
+    healthCheck: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const healthCheck = ensureHealthCheck({
+    onProgress: (line) => {
+      console.log(`[health-check] ${line}`);
+    },
+  });
   if (isExternalOperator()) {
+    project.provide('healthCheck', await healthCheck);
     const info = await externalCluster();
     console.log(`[e2e] external operator; cluster ${info.server} (Kubernetes ${info.version.gitVersion})`);
     project.provide('controlPlane', info);
@@ -76,6 +84,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('controlPlane', { dir, kubeconfigPath, server, caFile, etcdUrl, version });
     project.provide('operatorKubeconfigPath', identity.kubeconfigPath);
     project.provide('helm', await helm);
+    project.provide('healthCheck', await healthCheck);
   } catch (error) {
     await controlPlane.stop();
     throw error;

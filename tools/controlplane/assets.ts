@@ -40,7 +40,9 @@ export function runAssetScript(args: string[], onProgress: (line: string) => voi
       for (const line of lines) if (line.trim() !== '') onProgress(line);
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of stdout arrived (under load 'exit' can come first, and the
+    // path on the last line would be lost).
+    child.on('close', (code) => {
       if (pending.trim() !== '') onProgress(pending);
       const last = stdout.trim().split('\n').pop() ?? '';
       if (code === 0 && last !== '') resolve(last);
@@ -59,4 +61,17 @@ export async function ensureAssets(options: { onProgress?: (line: string) => voi
 /** The helm binary, built once by the same script. */
 export async function ensureHelm(options: { onProgress?: (line: string) => void } = {}): Promise<string> {
   return runAssetScript(['--helm'], options.onProgress ?? ((line) => process.stderr.write(`${line}\n`)));
+}
+
+/**
+ * coffre-health (tools/health-check): kstatus' status.Compute and an Argo CD health-script VM, built
+ * once per version by the same script.
+ */
+export async function ensureHealthCheck(
+  options: { onProgress?: (line: string) => void } = {},
+): Promise<string> {
+  return runAssetScript(
+    ['--health-check'],
+    options.onProgress ?? ((line) => process.stderr.write(`${line}\n`)),
+  );
 }

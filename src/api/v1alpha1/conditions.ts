@@ -11,13 +11,17 @@ export const ConditionType = {
   Empty: 'Empty',
   /** The token in the target Secret has passed its expiry and no fresh one could be obtained. */
   Expired: 'Expired',
+  /** kstatus: coffre is working toward what the spec asks (first token, a change, a renewal, a retry). */
+  Reconciling: 'Reconciling',
+  /** kstatus: coffre cannot get there without a person; the reason says what to fix. */
+  Stalled: 'Stalled',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
 export const ConditionSchema = Type.Object(
   {
     type: Type.String({
-      description: 'Type of condition: Ready, Empty or Expired.',
+      description: 'Type of condition: Ready, Empty, Expired, Reconciling or Stalled.',
       maxLength: 316,
       pattern:
         '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
@@ -53,7 +57,8 @@ export const Conditions = Type.Array(ConditionSchema, {
   maxItems: 8,
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['type'],
-  description: 'Ready, Empty and Expired; see the conditions section of the API reference.',
+  description:
+    'Ready, Empty, Expired, Reconciling and Stalled; see the conditions section of the API reference.',
 });
 
 /**
@@ -65,8 +70,10 @@ export const Reason = {
   TokenValid: 'TokenValid',
   CredentialsPublished: 'CredentialsPublished',
   ClientReady: 'ClientReady',
+  RenewalFailing: 'RenewalFailing',
   // Progress
   Reconciling: 'Reconciling',
+  Renewing: 'Renewing',
   // Empty (and Ready=False while empty)
   NoCredentialsRef: 'NoCredentialsRef',
   SecretNotFound: 'SecretNotFound',
@@ -127,10 +134,24 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     meaning: 'The token endpoint is resolved and the client credentials are present.',
     action: 'None.',
   },
+  RenewalFailing: {
+    conditions: 'Ready=True',
+    meaning:
+      'Renewing the token failed, but the published one is valid until the time the message gives; Reconciling or Stalled carries the reason of the failure.',
+    action:
+      'Act on the reason of Reconciling or Stalled before the token expires (then Ready=False, Expired=True).',
+  },
   Reconciling: {
-    conditions: 'Ready=Unknown',
-    meaning: 'coffre has seen the resource and is working on it.',
+    conditions: 'Reconciling=True, Ready=Unknown',
+    meaning:
+      'coffre is working on the resource: written at once when it first sees an OAuthClient, and once a first token or one for a changed spec or credentials has taken more than a second.',
     action: 'Wait; if it stays, read the operator log for the resource.',
+  },
+  Renewing: {
+    conditions: 'Reconciling=True',
+    meaning:
+      'The published token is valid and coffre is requesting its successor: written once the renewal has taken more than a second (a routine renewal writes only its outcome).',
+    action: 'None.',
   },
   NoCredentialsRef: {
     conditions: 'Empty=True, Ready=False',

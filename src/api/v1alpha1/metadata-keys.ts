@@ -24,7 +24,10 @@ export const RECORD_SIGNATURE_ANNOTATION = 'coffre.dev/record-signature';
 /** On a state Secret: what it is (`refresh-token`). */
 export const STATE_ROLE_LABEL = 'coffre.dev/role';
 
-/** On the pod template of a rollout restart target: the data hash that caused the last restart. */
+/**
+ * On the pod template of a rollout restart target: 16 hex digits of a keyed HMAC (record key) over the
+ * connection's UID and the data hash that caused the last restart — never the data hash itself.
+ */
 export const RESTARTED_FOR_ANNOTATION = 'coffre.dev/restarted-for';
 
 export const metadataKeyDocs: readonly { key: string; on: string; meaning: string }[] = [
@@ -45,7 +48,7 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     key: DATA_HASH_ANNOTATION,
     on: 'target Secret',
     meaning:
-      'SHA-256 of the published data; changes only when the data changes. Use it to restart workloads yourself.',
+      'The data hash: 64 hex digits, SHA-256 over the published keys and values (sorted by key, length-prefixed); changes only when the data changes. Use it to restart workloads yourself.',
   },
   {
     key: REQUEST_HASH_ANNOTATION,
@@ -83,12 +86,12 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     key: `${STATE_ROLE_LABEL}=refresh-token`,
     on: 'state Secret `<connection>-coffre-state`',
     meaning:
-      'Holds the latest rotated refresh token of a connection (refresh_token grants); owned by the connection, never mounted by consumers.',
+      'Holds the latest rotated refresh token of a connection (refresh_token grants) in its key `refresh_token`; owned by the connection, never mounted by consumers.',
   },
   {
     key: RESTARTED_FOR_ANNOTATION,
     on: 'pod template of a rolloutRestartTargets workload',
     meaning:
-      "HMAC of the data that caused the last restart, under the operator's record key (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods.",
+      "16 hex digits: the first 64 bits of an HMAC-SHA256, keyed by the operator's record key, over the connection's UID and the data hash that caused the last restart. Not the data hash itself, which it never equals (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods.",
   },
 ];

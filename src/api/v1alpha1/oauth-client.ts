@@ -101,7 +101,12 @@ export const OAuthClientStatusSchema = Type.Object(
   {
     conditions: Type.Optional(Conditions),
     observedGeneration: Type.Optional(
-      Type.Integer({ minimum: 0, format: 'int64', description: 'The generation this status describes.' }),
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description:
+          'The generation this status describes; 0 (the schema default) until coffre has written a status, so that kstatus reads an object coffre has not seen yet as in progress.',
+      }),
     ),
     tokenEndpoint: Type.Optional(Type.String({ description: 'The token endpoint as resolved.' })),
     revocationEndpoint: Type.Optional(

@@ -73,7 +73,10 @@ function objectSchema<K extends string, S extends TSchema, T extends TSchema>(
       kind: Type.Literal(kind, { description: `\`${kind}\`` }),
       metadata: ObjectMetaSchema,
       spec,
-      status: Type.Optional(status),
+      // Read back (from etcd) as observedGeneration 0 until coffre writes a status: kstatus then computes
+      // an object coffre has not seen yet as InProgress (generation 1 not observed), not as Current.
+      // Status only: Git never holds it, so GitOps tools see no drift.
+      status: Type.Optional({ ...status, default: { observedGeneration: 0 } } as T),
     },
     { additionalProperties: false, description, ...(rules.length > 0 ? { [VALIDATIONS]: rules } : {}) },
   );

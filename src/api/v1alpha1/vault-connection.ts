@@ -278,7 +278,12 @@ export const VaultConnectionStatusSchema = Type.Object(
   {
     conditions: Type.Optional(Conditions),
     observedGeneration: Type.Optional(
-      Type.Integer({ minimum: 0, format: 'int64', description: 'The generation this status describes.' }),
+      Type.Integer({
+        minimum: 0,
+        format: 'int64',
+        description:
+          'The generation this status describes; 0 (the schema default) until coffre has written a status, so that kstatus reads an object coffre has not seen yet as in progress.',
+      }),
     ),
     secretName: Type.Optional(
       Type.String({ pattern: DNS_SUBDOMAIN_PATTERN, description: 'Name of the target Secret.' }),

@@ -5,7 +5,9 @@ import { defineConnectionType, StrictScopes, tokenKeys } from '../definition.ts'
 
 const Auth0SettingsSchema = Type.Object(
   {
-    domain: HostName('Tenant domain of the M2M application, e.g. `acme.eu.auth0.com` (no scheme).'),
+    domain: HostName(
+      'Tenant domain of the M2M application, e.g. `acme.eu.auth0.com` (no scheme). Tokens are requested from `https://{domain}/oauth/token` (no discovery) with `client_secret_post`: the client ID and secret in the form body. With `spec.oauthClientRef`, the OAuthClient decides endpoint and method instead.',
+    ),
     audience: Type.Optional(
       Type.String({
         minLength: 1,

@@ -7,6 +7,7 @@ import { formatProblems, type ValidationResult } from '../../api/validation.ts';
 import type { CoffreError } from '../../errors.ts';
 import type { ResolvedClient } from '../../oauth/index.ts';
 import type { DesiredCondition } from '../conditions.ts';
+import { healthConditions } from '../health.ts';
 import { reasonForTokenError } from '../vault-connection/token-errors.ts';
 import type { ClientConfigResult } from './client-config.ts';
 
@@ -38,7 +39,15 @@ function cond(
   return { type, status, reason, message };
 }
 
+/** Ready and Empty from what was found, then Reconciling and Stalled as the health table says. */
 export function evaluateClient(client: OAuthClient, findings: ClientFindings): Evaluation {
+  const evaluation = readiness(client, findings);
+  const [ready] = evaluation.conditions;
+  if (ready === undefined) return evaluation;
+  return { ...evaluation, conditions: [...evaluation.conditions, ...healthConditions(ready)] };
+}
+
+function readiness(client: OAuthClient, findings: ClientFindings): Evaluation {
   const authMethod = client.spec.authMethod ?? DEFAULT_AUTH_METHOD;
   const present = cond(
     ConditionType.Empty,

@@ -2,7 +2,7 @@
 // (discovery or the static one), lets the policy turn that into Ready or Empty, and reports. Connections
 // that use the client are re-queued by the controller's mapping when the client changes, so a new
 // client ID or secret re-mints their tokens.
-import { ConditionType } from '../../api/v1alpha1/conditions.ts';
+import { ConditionType, Reason } from '../../api/v1alpha1/conditions.ts';
 import type { OAuthClientStatus } from '../../api/v1alpha1/oauth-client.ts';
 import { API_VERSION, GROUP, VERSION, type OAuthClient } from '../../api/v1alpha1/resources.ts';
 import type { Validators } from '../../api/validation.ts';
@@ -15,7 +15,8 @@ import type { SecretReader } from '../../kube/secret-reader.ts';
 import type { TokenEngine } from '../../oauth/index.ts';
 import type { EventRecorder } from '../../observability/events.ts';
 import { findCondition, mergeConditions } from '../conditions.ts';
-import { reportStatus, type ReportKind } from '../report.ts';
+import { firstObservation, progressConditions } from '../health.ts';
+import { reportProgress, reportStatus, type ReportKind } from '../report.ts';
 import { readClientConfig } from './client-config.ts';
 import { evaluateClient, nextCheck, type ClientFindings } from './policy.ts';
 
@@ -25,6 +26,9 @@ const REPORT: ReportKind = {
   resource: OAUTH_CLIENTS,
   apiVersion: API_VERSION,
   kind: 'OAuthClient',
+  // As for connections (docs/operations.md): Empty is news when True, not in its normal False state.
+  normallyFalse: new Set([ConditionType.Empty]),
+  unannounced: new Set([ConditionType.Reconciling, ConditionType.Stalled]),
   isWarning: (c) => c.type === ConditionType.Ready && c.status !== 'True',
 };
 
@@ -55,19 +59,41 @@ export class OAuthClientReconciler implements Reconciler {
       this.#failures.delete(id);
       return undefined;
     }
-    const evaluation = evaluateClient(client, await this.#gather(client));
     const generation = client.metadata.generation ?? 0;
+    let current = client.status;
+    if (firstObservation(current?.conditions)) {
+      // Before discovery, which may take until its timeout: tools see at once that coffre has it in hand.
+      const progress: OAuthClientStatus = {
+        ...current,
+        observedGeneration: generation,
+        conditions: progressConditions(
+          current?.conditions,
+          { reason: Reason.Reconciling, message: 'coffre has seen the client and is working on it' },
+          generation,
+          new Date(this.#deps.clock.now()),
+        ),
+      };
+      const report = await reportProgress(this.#deps, REPORT, client, progress, context.signal);
+      if (report.changed) current = (report.stored as OAuthClient).status;
+    }
+    const evaluation = evaluateClient(client, await this.#gather(client));
     const status: OAuthClientStatus = {
       observedGeneration: generation,
       conditions: mergeConditions(
-        client.status?.conditions,
+        current?.conditions,
         evaluation.conditions,
         generation,
         new Date(this.#deps.clock.now()),
       ),
       ...evaluation.fields,
     };
-    await reportStatus(this.#deps, REPORT, client, status, context.signal);
+    await reportStatus(
+      this.#deps,
+      REPORT,
+      { metadata: client.metadata, status: current },
+      status,
+      context.signal,
+    );
     const failures = evaluation.retry ? (this.#failures.get(id) ?? 0) + 1 : 0;
     if (failures === 0) this.#failures.delete(id);
     else this.#failures.set(id, failures);

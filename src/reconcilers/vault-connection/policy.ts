@@ -338,7 +338,7 @@ function decideToken(
   if (retry !== undefined && retry.requestHash === hash && !force && retry.notBefore > now) {
     return {
       kind: 'wait',
-      outcome: { kind: 'token-failed', reason: retry.reason, message: retry.message },
+      outcome: { kind: 'token-failed', reason: retry.reason, message: retry.message, requestHash: hash },
       requeueAfterMs: Number.isFinite(retry.notBefore) ? retry.notBefore - now : undefined,
     };
   }
@@ -487,7 +487,7 @@ export function judgeFailure(
       reason,
       message: error.message,
     },
-    outcome: { kind: 'token-failed', reason, message: error.message },
+    outcome: { kind: 'token-failed', reason, message: error.message, requestHash: request.requestHash },
     requeueAfterMs: delay,
   };
 }

@@ -20,8 +20,9 @@ import type { ProvidersConfig } from '../../providers/provider.ts';
 import type { ProviderRegistry } from '../../providers/registry.ts';
 import type { RecordKey } from '../../secrets/record-key.ts';
 import type { SecretValue } from '../../secrets/secret-value.ts';
-import { findCondition } from '../conditions.ts';
-import { eventTarget, reportStatus, type ReportKind } from '../report.ts';
+import { findCondition, formatTime } from '../conditions.ts';
+import { reconciling, type HealthCause } from '../health.ts';
+import { eventTarget, reportProgress, reportStatus, type ReportKind } from '../report.ts';
 import {
   persistRotation,
   requestToken,
@@ -45,8 +46,17 @@ import {
 } from './policy.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
 import { flightHost, type Settled, type TokenFlights } from './token-flights.ts';
-import { desiredStatus, type Outcome } from './status.ts';
+import { desiredStatus, progressStatus, type Outcome } from './status.ts';
+import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
 import type { PublishedRecord } from './target-secret.ts';
+
+/**
+ * How long a token request (a first token, one for a changed spec, a renewal) may take before coffre
+ * writes Reconciling=True for it: a quick one writes only its outcome, so that a new connection and a
+ * routine renewal cost two API writes (the Secret, the status); a slow or hanging one shows as in
+ * progress within a second.
+ */
+export const PROGRESS_NOTE_AFTER_MS = 1000;
 
 export const VAULT_CONNECTIONS = { group: GROUP, version: VERSION, plural: 'vaultconnections' } as const;
 
@@ -55,8 +65,9 @@ const REPORT: ReportKind = {
   resource: VAULT_CONNECTIONS,
   // Empty and Expired are news when True: no Event for their normal False state (see transitions).
   normallyFalse: new Set([ConditionType.Empty, ConditionType.Expired]),
+  unannounced: new Set([ConditionType.Reconciling, ConditionType.Stalled]),
   isWarning: (c) =>
-    (c.type === ConditionType.Ready && c.status !== 'True') ||
+    (c.type === ConditionType.Ready && (c.status !== 'True' || c.reason === Reason.RenewalFailing)) ||
     (c.type === ConditionType.Expired && c.status === 'True'),
 };
 
@@ -138,6 +149,10 @@ export class VaultConnectionReconciler implements Reconciler {
       return undefined;
     }
     if (connection.metadata.deletionTimestamp !== undefined) return undefined;
+    // A connection coffre has not written yet reads as not observed (the CRD defaults
+    // status.observedGeneration to 0); its first status is this reconcile's outcome, or Reconciling=True
+    // if a token takes longer than PROGRESS_NOTE_AFTER_MS.
+    let current = connection.status;
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
     const observed = await gather(this.#deps, connection, {
@@ -183,17 +198,64 @@ export class VaultConnectionReconciler implements Reconciler {
         break;
       }
       case 'request': {
-        const settled = await this.#obtain(id, observed.connection, decision.token);
-        // The token is on its way (outside this worker): the connection is woken when it arrives.
-        if (settled === undefined) return undefined;
-        result = {
-          ...(await this.#publishToken(id, observed, decision.token, settled, env, context)),
-          expiring,
-        };
+        const cause = requestCause(
+          publishedRecord(connection, observed.target, recordKey),
+          decision.token.requestHash,
+        );
+        if (this.#deps.flights !== undefined) {
+          const obtained = await this.#obtain(id, observed.connection, decision.token);
+          if (obtained.kind === 'waiting') {
+            // The token is on its way, outside this worker: the connection is woken when it arrives.
+            return this.#waiting(connection, current, context, cause, now - obtained.since);
+          }
+          result = {
+            ...(await this.#publishToken(id, observed, decision.token, obtained.settled, env, context)),
+            expiring,
+          };
+          break;
+        }
+        // Without flights the request runs in this reconcile; a timer writes the note if it is slow.
+        let noted: Promise<VaultConnectionStatus | undefined> | undefined;
+        const timer = reconciling(current?.conditions)
+          ? undefined
+          : this.#deps.clock.setTimer(PROGRESS_NOTE_AFTER_MS, () => {
+              noted = this.#progress(connection, current, context, cause).catch(() => current);
+            });
+        try {
+          const settled = await this.#inline(connection, decision.token);
+          result = {
+            ...(await this.#publishToken(id, observed, decision.token, settled, env, context)),
+            expiring,
+          };
+        } finally {
+          timer?.cancel();
+        }
+        if (noted !== undefined) current = await noted;
         break;
       }
     }
-    return this.#finish(observed, env, context, result);
+    return this.#finish(observed, env, context, result, current);
+  }
+
+  /** Writes Reconciling=True for `cause` (no Event); returns the status as stored. */
+  async #progress(
+    connection: VaultConnection,
+    current: VaultConnectionStatus | undefined,
+    context: ReconcileContext,
+    cause: HealthCause,
+  ): Promise<VaultConnectionStatus | undefined> {
+    const desired = progressStatus(
+      current,
+      cause,
+      connection.metadata.generation ?? 0,
+      this.#deps.clock.now(),
+    );
+    const object = { metadata: connection.metadata, status: current };
+    const report = await reportProgress(this.#deps, REPORT, object, desired, context.signal);
+    if (!report.changed) return current;
+    const stored = report.stored as VaultConnection;
+    this.#deps.connections.wrote(stored);
+    return stored.status;
   }
 
   /**
@@ -204,24 +266,41 @@ export class VaultConnectionReconciler implements Reconciler {
     id: string,
     connection: VaultConnection,
     request: TokenToRequest,
-  ): Promise<Settled | undefined> {
+  ): Promise<{ kind: 'settled'; settled: Settled } | { kind: 'waiting'; since: number }> {
     const flights = this.#deps.flights;
-    if (flights === undefined) {
-      // In this worker: the rotation is persisted by the publishing step, right after.
-      try {
-        return { ok: true, token: await requestToken(this.#deps, connection, request), persisted: false };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    }
+    if (flights === undefined) return { kind: 'settled', settled: await this.#inline(connection, request) };
     // A forced request is another request than the unforced one in flight.
     const identity = `${request.requestHash}${request.force ? `/force=${request.forceValue ?? ''}` : ''}`;
     const run = () => this.#fly(id, connection, request);
     const state = flights.take(id, identity);
-    if (state.kind === 'waiting') return undefined;
-    if (state.kind === 'settled') return state.settled;
-    const now = await flights.settledAtOnce(id, identity, flightHost(request.plan.request.client), run);
-    return now.kind === 'settled' ? now.settled : undefined;
+    if (state.kind !== 'none') return state;
+    return flights.settledAtOnce(id, identity, flightHost(request.plan.request.client), run);
+  }
+
+  /** The token requested in this reconcile (no flights): the rotation is persisted by the publishing step. */
+  async #inline(connection: VaultConnection, request: TokenToRequest): Promise<Settled> {
+    try {
+      return { ok: true, token: await requestToken(this.#deps, connection, request), persisted: false };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /**
+   * A reconcile whose token is on its way: nothing to write while it is quick; once it has taken
+   * PROGRESS_NOTE_AFTER_MS, Reconciling=True says so (once). The flight wakes the connection.
+   */
+  async #waiting(
+    connection: VaultConnection,
+    current: VaultConnectionStatus | undefined,
+    context: ReconcileContext,
+    cause: HealthCause,
+    elapsedMs: number,
+  ): Promise<ReconcileResult | undefined> {
+    if (reconciling(current?.conditions)) return undefined;
+    if (elapsedMs < PROGRESS_NOTE_AFTER_MS) return { requeueAfterMs: PROGRESS_NOTE_AFTER_MS - elapsedMs };
+    await this.#progress(connection, current, context, cause);
+    return undefined;
   }
 
   /**
@@ -329,11 +408,12 @@ export class VaultConnectionReconciler implements Reconciler {
     env: PolicyEnv,
     context: ReconcileContext,
     ending: Ending,
+    current: VaultConnectionStatus | undefined,
   ): Promise<ReconcileResult | undefined> {
     const { connection } = observed;
     const { now } = env;
     const record = publishedRecord(connection, ending.target, env.recordKey);
-    const status = desiredStatus(connection.status, {
+    const status = desiredStatus(current, {
       generation: connection.metadata.generation ?? 0,
       outcome: ending.outcome,
       record,
@@ -342,7 +422,13 @@ export class VaultConnectionReconciler implements Reconciler {
       ...(ending.refreshAt === undefined ? {} : { nextRefreshAt: ending.refreshAt }),
       now,
     });
-    const report = await reportStatus(this.#deps, REPORT, connection, status, context.signal);
+    const report = await reportStatus(
+      this.#deps,
+      REPORT,
+      { metadata: connection.metadata, status: current },
+      status,
+      context.signal,
+    );
     if (report.changed) this.#deps.connections.wrote(report.stored as VaultConnection);
     const ready = findCondition(status.conditions, ConditionType.Ready);
     this.#deps.observer?.conditions?.(connection, {
@@ -370,4 +456,17 @@ export class VaultConnectionReconciler implements Reconciler {
     });
     return wake === undefined ? undefined : { requeueAfterMs: wake };
   }
+}
+
+/** Why a token is about to be requested, as Reconciling says it. */
+function requestCause(published: PublishedRecord | undefined, requestHash: string): HealthCause {
+  if (published === undefined) return { reason: Reason.Reconciling, message: 'requesting a first token' };
+  if (published.requestHash !== requestHash) {
+    return {
+      reason: Reason.Reconciling,
+      message: 'requesting a token for the changed spec or credentials',
+    };
+  }
+  const until = published.expiresAt === undefined ? '' : `, valid until ${formatTime(published.expiresAt)}`;
+  return { reason: Reason.Renewing, message: `renewing the published token${until}` };
 }

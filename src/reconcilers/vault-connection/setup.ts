@@ -31,6 +31,7 @@ export function setupVaultConnectionController(
   let wake: (id: string) => void = () => undefined;
   const flights = new TokenFlights({
     perHost: tokenRequestsPerHost,
+    now: () => deps.clock.now(),
     wake: (id) => {
       wake(id);
     },

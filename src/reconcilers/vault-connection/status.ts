@@ -1,9 +1,10 @@
-// What a reconcile found, turned into the status coffre wants: the Ready, Empty and Expired conditions
-// and the status fields. Pure: the same outcome and record always give the same status, so a restarted
+// What a reconcile found, turned into the status coffre wants: the Ready, Empty and Expired conditions,
+// Reconciling and Stalled (kstatus, from ../health.ts) and the status fields. Pure: the same outcome and record always give the same status, so a restarted
 // operator computes an identical status and writes nothing.
 import { ConditionType, Reason } from '../../api/v1alpha1/conditions.ts';
 import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
 import { formatTime, mergeConditions, type DesiredCondition } from '../conditions.ts';
+import { healthConditions, progressConditions, type HealthCause } from '../health.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
 export type Outcome =
@@ -13,7 +14,11 @@ export type Outcome =
   | { kind: 'blocked'; reason: Reason; message: string; credentials: 'present' | 'unknown' }
   | { kind: 'static-published' }
   | { kind: 'token-valid' }
-  | { kind: 'token-failed'; reason: Reason; message: string };
+  /**
+   * `requestHash`: what the failed request was for. When the published token was obtained for the same
+   * request (a renewal failed, not a new spec or credentials), it still serves until it expires.
+   */
+  | { kind: 'token-failed'; reason: Reason; message: string; requestHash?: string };
 
 export interface StatusInput {
   generation: number;
@@ -76,7 +81,26 @@ function expiredCondition(
   );
 }
 
+/** Ready, Empty and Expired, then Reconciling and Stalled as the health table says for Ready's reason. */
 export function desiredConditions(input: StatusInput): DesiredCondition[] {
+  const [ready, ...rest] = readinessConditions(input);
+  if (ready === undefined) return rest;
+  const failure = input.outcome.kind === 'token-failed' ? input.outcome : undefined;
+  return [ready, ...rest, ...healthConditions(ready, failure)];
+}
+
+/** Whether a failed request leaves the published token serving: a renewal of it failed, and it is unexpired. */
+export function stillServing(outcome: Outcome, record: PublishedRecord | undefined, now: number): boolean {
+  return (
+    outcome.kind === 'token-failed' &&
+    record !== undefined &&
+    outcome.requestHash !== undefined &&
+    record.requestHash === outcome.requestHash &&
+    (record.expiresAt === undefined || record.expiresAt > now)
+  );
+}
+
+function readinessConditions(input: StatusInput): DesiredCondition[] {
   const { outcome, record, secretName } = input;
   const present = condition(
     ConditionType.Empty,
@@ -138,6 +162,22 @@ export function desiredConditions(input: StatusInput): DesiredCondition[] {
       ];
     }
     case 'token-failed':
+      if (stillServing(outcome, record, input.now)) {
+        const until =
+          record?.expiresAt === undefined
+            ? 'does not expire'
+            : `is valid until ${formatTime(record.expiresAt)}`;
+        return [
+          condition(
+            ConditionType.Ready,
+            'True',
+            Reason.RenewalFailing,
+            `the token in Secret ${secretName} ${until}; renewing it failed (${outcome.reason}): ${outcome.message}`,
+          ),
+          present,
+          expiredCondition(input),
+        ];
+      }
       return [
         condition(ConditionType.Ready, 'False', outcome.reason, outcome.message),
         present,
@@ -155,14 +195,36 @@ export function desiredStatus(
     observedGeneration: generation,
     conditions: mergeConditions(current?.conditions, desiredConditions(input), generation, new Date(now)),
   };
+  // Token fields describe the connection's current token: an empty, invalid or static connection shows
+  // none, even while an old token lingers in its target Secret.
+  const tokenOutcome = !['empty', 'invalid-spec', 'static-published'].includes(input.outcome.kind);
   if (record !== undefined) {
     status.secretName = input.secretName;
+  }
+  if (record !== undefined && tokenOutcome) {
     if (expiring && record.issuedAt !== undefined) status.lastRefreshTime = formatTime(record.issuedAt);
     if (expiring && record.expiresAt !== undefined) status.expiresAt = formatTime(record.expiresAt);
     if (record.grantedScopes !== undefined) status.grantedScopes = capList(record.grantedScopes);
   }
   if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
   return status;
+}
+
+/**
+ * The status written before coffre starts work that takes time (first observation, a token request):
+ * the current one with Reconciling=True for `cause`. No other field changes.
+ */
+export function progressStatus(
+  current: VaultConnectionStatus | undefined,
+  cause: HealthCause,
+  generation: number,
+  now: number,
+): VaultConnectionStatus {
+  return {
+    ...current,
+    observedGeneration: generation,
+    conditions: progressConditions(current?.conditions, cause, generation, new Date(now)),
+  };
 }
 
 /** At most this many entries of a list in status; a server may grant thousands of scopes. */

@@ -20,6 +20,8 @@ interface Flight {
   readonly requestHash: string;
   readonly host: string;
   readonly run: FlightRun;
+  /** When the connection asked (queued or not). */
+  readonly since: number;
   settled: Settled | undefined;
   started: boolean;
 }
@@ -27,8 +29,8 @@ interface Flight {
 export type FlightState =
   /** No flight for this request (none, or one for an older request: forgotten). */
   | { kind: 'none' }
-  /** Queued or on the wire: the connection is woken when it settles. */
-  | { kind: 'waiting' }
+  /** Queued or on the wire since `since`: the connection is woken when it settles. */
+  | { kind: 'waiting'; since: number }
   | { kind: 'settled'; settled: Settled };
 
 export interface TokenFlightsOptions {
@@ -36,6 +38,8 @@ export interface TokenFlightsOptions {
   perHost: number;
   /** Re-queues the connection (its key) once its flight has settled. */
   wake: (id: string) => void;
+  /** Epoch ms (the reconciler's clock); default Date.now. */
+  now?: () => number;
 }
 
 export interface FlightCounts {
@@ -59,7 +63,7 @@ export class TokenFlights {
   take(id: string, requestHash: string): FlightState {
     const flight = this.#flights.get(id);
     if (flight?.requestHash !== requestHash) return { kind: 'none' };
-    if (flight.settled === undefined) return { kind: 'waiting' };
+    if (flight.settled === undefined) return { kind: 'waiting', since: flight.since };
     this.#flights.delete(id);
     return { kind: 'settled', settled: flight.settled };
   }
@@ -70,7 +74,8 @@ export class TokenFlights {
    */
   start(id: string, requestHash: string, host: string, run: FlightRun): void {
     this.forget(id);
-    const flight: Flight = { requestHash, host, run, settled: undefined, started: false };
+    const now = this.#options.now ?? Date.now;
+    const flight: Flight = { requestHash, host, run, since: now(), settled: undefined, started: false };
     this.#flights.set(id, flight);
     const state = this.#host(host);
     if (!this.#draining && state.running < this.#options.perHost) this.#launch(id, flight);
@@ -81,10 +86,18 @@ export class TokenFlights {
    * Starts a flight and waits one turn of the event loop: a token the shared cache holds (or a failure
    * decided before any request) is settled by then, and the reconcile uses it at once.
    */
-  async settledAtOnce(id: string, requestHash: string, host: string, run: FlightRun): Promise<FlightState> {
+  async settledAtOnce(
+    id: string,
+    requestHash: string,
+    host: string,
+    run: FlightRun,
+  ): Promise<Exclude<FlightState, { kind: 'none' }>> {
     this.start(id, requestHash, host, run);
+    const since = this.#flights.get(id)?.since ?? (this.#options.now ?? Date.now)();
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return this.take(id, requestHash);
+    const state = this.take(id, requestHash);
+    // 'none' only if the connection was forgotten meanwhile (deleted): nothing to publish, like waiting.
+    return state.kind === 'none' ? { kind: 'waiting', since } : state;
   }
 
   /** Drops the flight of a deleted connection (a running one finishes; a queued one never starts). */

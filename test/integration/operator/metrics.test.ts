@@ -85,7 +85,8 @@ describe('metrics', () => {
         oauth2: { audience: 'https://api.local.test/', scopes: ['read:users', 'update:users'] },
       },
     });
-    await waitForCondition(namespace, 'a', 'Ready', 'False', 'EndpointUnreachable');
+    // The published token is still valid: Ready stays True, saying the renewal fails.
+    await waitForCondition(namespace, 'a', 'Ready', 'True', 'RenewalFailing');
     const after = await scrape(operator);
     expect(
       sample(after, 'coffre_token_refreshes_total', {
@@ -97,7 +98,7 @@ describe('metrics', () => {
     expect(
       sample(after, 'coffre_token_requests_total', { host: new URL(server.issuer).host, outcome: 'network' }),
     ).toBeGreaterThanOrEqual(1);
-    expect(sample(after, 'coffre_connections', { ready: 'False', reason: 'EndpointUnreachable' })).toBe(1);
+    expect(sample(after, 'coffre_connections', { ready: 'True', reason: 'RenewalFailing' })).toBe(1);
   });
 
   it('count a provider rate limiting coffre', { timeout: 60_000 }, async () => {

@@ -58,6 +58,7 @@ describe('the operations guide', () => {
       'CredentialsPublished',
       'ClientReady',
       'Reconciling',
+      'Renewing',
       'CredentialsPresent',
       'TokenExpired',
       'NoToken',

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { sameStatus } from '../../../src/reconcilers/report.ts';
+import { sameStatus, statusPatch } from '../../../src/reconcilers/report.ts';
 import {
   desiredConditions,
   desiredStatus,
+  progressStatus,
   type StatusInput,
 } from '../../../src/reconcilers/vault-connection/status.ts';
 
@@ -26,12 +27,24 @@ describe('desiredConditions', () => {
     [
       'should report an empty connection as Empty, not Ready, with nothing expired',
       { ...base, outcome: { kind: 'empty', reason: 'SecretNotFound', message: 'Secret x not found' } },
-      ['Ready=False/SecretNotFound', 'Empty=True/SecretNotFound', 'Expired=False/NoToken'],
+      [
+        'Ready=False/SecretNotFound',
+        'Empty=True/SecretNotFound',
+        'Expired=False/NoToken',
+        'Reconciling=False/SecretNotFound',
+        'Stalled=False/SecretNotFound',
+      ],
     ],
     [
       'should report a valid token as Ready',
       { ...base, record: valid, outcome: { kind: 'token-valid' } },
-      ['Ready=True/TokenValid', 'Empty=False/CredentialsPresent', 'Expired=False/TokenValid'],
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=False/TokenValid',
+        'Stalled=False/TokenValid',
+      ],
     ],
     [
       'should report Expired with the failure reason when the token expired and renewal failed',
@@ -44,26 +57,76 @@ describe('desiredConditions', () => {
         'Ready=False/EndpointUnreachable',
         'Empty=False/CredentialsPresent',
         'Expired=True/EndpointUnreachable',
+        'Reconciling=True/EndpointUnreachable',
+        'Stalled=False/EndpointUnreachable',
       ],
     ],
     [
-      'should not report Expired while the published token is still valid, even if renewal failed',
+      'should keep Ready=True while a renewal of the still valid token is retried',
       {
         ...base,
-        record: valid,
-        outcome: { kind: 'token-failed', reason: 'RateLimited', message: 'slow down' },
+        record: { ...valid, requestHash: 'r1' },
+        outcome: { kind: 'token-failed', reason: 'RateLimited', message: 'slow down', requestHash: 'r1' },
       },
-      ['Ready=False/RateLimited', 'Empty=False/CredentialsPresent', 'Expired=False/TokenValid'],
+      [
+        'Ready=True/RenewalFailing',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=True/RateLimited',
+        'Stalled=False/RateLimited',
+      ],
+    ],
+    [
+      'should keep Ready=True but say Stalled when a renewal of the still valid token needs a person',
+      {
+        ...base,
+        record: { ...valid, requestHash: 'r1' },
+        outcome: { kind: 'token-failed', reason: 'InvalidClient', message: 'no', requestHash: 'r1' },
+      },
+      [
+        'Ready=True/RenewalFailing',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=False/InvalidClient',
+        'Stalled=True/InvalidClient',
+      ],
+    ],
+    [
+      'should not call a token for the old spec or credentials Ready when the new request failed',
+      {
+        ...base,
+        record: { ...valid, requestHash: 'old' },
+        outcome: { kind: 'token-failed', reason: 'RateLimited', message: 'slow down', requestHash: 'new' },
+      },
+      [
+        'Ready=False/RateLimited',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=True/RateLimited',
+        'Stalled=False/RateLimited',
+      ],
     ],
     [
       'should report static credentials as never expiring',
       { ...base, expiring: false, record: { dataHash: 'h' }, outcome: { kind: 'static-published' } },
-      ['Ready=True/CredentialsPublished', 'Empty=False/CredentialsPresent', 'Expired=False/DoesNotExpire'],
+      [
+        'Ready=True/CredentialsPublished',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/DoesNotExpire',
+        'Reconciling=False/CredentialsPublished',
+        'Stalled=False/CredentialsPublished',
+      ],
     ],
     [
       'should not claim to know whether credentials exist while the spec is invalid',
       { ...base, outcome: { kind: 'invalid-spec', message: 'spec.type: is required' } },
-      ['Ready=False/InvalidSpec', 'Empty=Unknown/InvalidSpec', 'Expired=False/NoToken'],
+      [
+        'Ready=False/InvalidSpec',
+        'Empty=Unknown/InvalidSpec',
+        'Expired=False/NoToken',
+        'Reconciling=False/InvalidSpec',
+        'Stalled=True/InvalidSpec',
+      ],
     ],
     [
       'should report a blocked connection whose credentials cannot be told as Empty=Unknown',
@@ -80,6 +143,8 @@ describe('desiredConditions', () => {
         'Ready=False/CrossNamespaceReference',
         'Empty=Unknown/CrossNamespaceReference',
         'Expired=False/NoToken',
+        'Reconciling=False/CrossNamespaceReference',
+        'Stalled=True/CrossNamespaceReference',
       ],
     ],
   ] as [string, StatusInput, string[]][])('%s', (_title, input, expected) => {
@@ -106,6 +171,46 @@ describe('desiredStatus', () => {
     });
     const again = desiredStatus(first, { ...input, now: now + 5000 });
     expect(sameStatus(again, first)).toBe(true);
+  });
+
+  it('should drop the token fields when a token connection becomes Empty', () => {
+    const token = desiredStatus(undefined, {
+      ...base,
+      record: { ...valid, grantedScopes: ['a'] },
+      outcome: { kind: 'token-valid' },
+      nextRefreshAt: now + 20_500,
+    });
+    const empty = desiredStatus(token, {
+      ...base,
+      record: { ...valid, grantedScopes: ['a'] },
+      outcome: { kind: 'empty', reason: 'SecretNotFound', message: 'Secret x not found' },
+    });
+    expect(Object.keys(empty).sort()).toEqual(['conditions', 'observedGeneration', 'secretName']);
+    // As sent: a merge patch must name the fields to remove.
+    expect(statusPatch(empty, token)).toMatchObject({
+      expiresAt: null,
+      lastRefreshTime: null,
+      nextRefreshTime: null,
+      grantedScopes: null,
+    });
+  });
+
+  it('should note progress without touching the other conditions or fields', () => {
+    const token = desiredStatus(undefined, {
+      ...base,
+      record: valid,
+      outcome: { kind: 'token-valid' },
+      nextRefreshAt: now + 20_500,
+    });
+    const progress = progressStatus(token, { reason: 'Renewing', message: 'renewing' }, 2, now + 1000);
+    expect({ ...progress, conditions: undefined }).toEqual({ ...token, conditions: undefined });
+    expect(progress.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      'Ready=True/TokenValid',
+      'Empty=False/CredentialsPresent',
+      'Expired=False/TokenValid',
+      'Reconciling=True/Renewing',
+      'Stalled=False/Renewing',
+    ]);
   });
 
   it('should treat key order as irrelevant when comparing', () => {

@@ -470,7 +470,12 @@ describe('judgeFailure', () => {
       reason: verdict.reason,
       message: error.message,
     });
-    expect(verdict.outcome).toEqual({ kind: 'token-failed', reason: verdict.reason, message: error.message });
+    expect(verdict.outcome).toEqual({
+      kind: 'token-failed',
+      reason: verdict.reason,
+      message: error.message,
+      requestHash: request.requestHash,
+    });
   });
 
   it('should name the reason by the error code', () => {

@@ -29,9 +29,9 @@ const HOUR = 3_600_000;
 class ScriptedEngine implements Pick<TokenEngine, 'getToken' | 'seed'> {
   readonly asked: { request: TokenRequest; force: boolean | undefined }[] = [];
   readonly seeded: TokenSet[] = [];
-  readonly #answers: (TokenSet | Error)[];
+  readonly #answers: (TokenSet | Error | Promise<TokenSet>)[];
 
-  constructor(answers: (TokenSet | Error)[]) {
+  constructor(answers: (TokenSet | Error | Promise<TokenSet>)[]) {
     this.#answers = answers;
   }
 
@@ -48,6 +48,11 @@ class ScriptedEngine implements Pick<TokenEngine, 'getToken' | 'seed'> {
   /** While set, answers wait for this promise (a slow token endpoint). */
   held: Promise<void> | undefined;
 
+  /** Adds an answer once the test knows it (e.g. one that arrives later on the fake clock). */
+  script(answer: TokenSet | Error | Promise<TokenSet>): void {
+    this.#answers.push(answer);
+  }
+
   seed(_request: TokenRequest, token: TokenSet): void {
     this.seeded.push(token);
   }
@@ -55,7 +60,7 @@ class ScriptedEngine implements Pick<TokenEngine, 'getToken' | 'seed'> {
 
 function setup(
   spec: VaultConnectionSpec,
-  answers: (TokenSet | Error)[],
+  answers: (TokenSet | Error | Promise<TokenSet>)[],
   clock = new FakeClock(),
   flights?: TokenFlights,
 ) {
@@ -145,7 +150,16 @@ describe('VaultConnectionReconciler', () => {
     world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
     const result = await world.reconcile();
     expect(world.port.writes).toEqual(['create payments/api-token']);
-    expect(world.port.patches).toHaveLength(1);
+    // A token that comes at once: the first status is the outcome (two writes: the Secret, the status).
+    expect(world.port.patches.map((p) => summary(p.status))).toEqual([
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=False/TokenValid',
+        'Stalled=False/TokenValid',
+      ],
+    ]);
     expect(world.events.summary).toEqual(['Normal TokenValid']);
     // Renewed in the last third of its hour, a little earlier with jitter.
     expect(result?.requeueAfterMs).toBeGreaterThan(0.6 * HOUR);
@@ -193,7 +207,7 @@ describe('VaultConnectionReconciler', () => {
   it('should free its worker while the token is on the wire, persist a rotation on arrival, publish when woken', async () => {
     const clock = new FakeClock();
     const woken: string[] = [];
-    const flights = new TokenFlights({ perHost: 4, wake: (id) => woken.push(id) });
+    const flights = new TokenFlights({ perHost: 4, wake: (id) => woken.push(id), now: () => clock.now() });
     const spec: VaultConnectionSpec = {
       type: 'oauth2',
       oauthClientRef: { name: 'calendar' },
@@ -213,13 +227,22 @@ describe('VaultConnectionReconciler', () => {
     world.engine.held = new Promise((resolve) => {
       release = resolve;
     });
-    // The reconcile returns at once, without a write, and asks for no requeue: it is woken.
-    expect(await world.reconcile()).toBeUndefined();
+    // The reconcile returns at once, without a write; it comes back when a progress note is due.
+    expect(await world.reconcile()).toEqual({ requeueAfterMs: 1000 });
     // Another event for the connection meanwhile: the same request, not a second one.
-    expect(await world.reconcile()).toBeUndefined();
+    await clock.advance(400);
+    expect(await world.reconcile()).toEqual({ requeueAfterMs: 600 });
     expect(world.engine.asked).toHaveLength(1);
     expect(world.port.writes).toEqual([]);
     expect(world.port.patches).toHaveLength(0);
+    // A second on the wire: Reconciling=True says so, once; then it waits to be woken.
+    await clock.advance(600);
+    expect(await world.reconcile()).toBeUndefined();
+    world.sync();
+    expect(await world.reconcile()).toBeUndefined();
+    expect(world.port.patches.map((p) => summary(p.status))).toEqual([
+      ['Ready=Unknown/Reconciling', 'Reconciling=True/Reconciling', 'Stalled=False/Reconciling'],
+    ]);
 
     release();
     await new Promise((resolve) => setImmediate(resolve));
@@ -294,6 +317,8 @@ describe('VaultConnectionReconciler', () => {
         { type: 'Ready', status: 'False', reason: 'ScopesExceeded' },
         { type: 'Empty', status: 'False' },
         { type: 'Expired', status: 'False', reason: 'NoToken' },
+        { type: 'Reconciling', status: 'False', reason: 'ScopesExceeded' },
+        { type: 'Stalled', status: 'True', reason: 'ScopesExceeded' },
       ],
     });
     expect(result).toBeUndefined();
@@ -309,10 +334,106 @@ describe('VaultConnectionReconciler', () => {
     await clock.advance(1000);
     expect(await world.reconcile()).toEqual({ requeueAfterMs: 500 });
     expect(world.engine.asked).toHaveLength(1);
+    // The failure (it came at once: no progress note); waiting writes nothing.
     expect(world.port.patches).toHaveLength(1);
     await clock.advance(500);
     await world.reconcile();
     expect(world.engine.asked).toHaveLength(2);
     expect(world.port.writes).toEqual(['create payments/api-token']);
   });
+
+  it('should not patch the status again when a retry fails the same way', async () => {
+    const clock = new FakeClock();
+    const down = () => new OAuthError('network', 'connect ECONNREFUSED');
+    const world = setup(auth0, [down(), down(), down()], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await world.reconcile();
+    world.sync();
+    const afterFirst = world.port.patches.length;
+    for (let i = 0; i < 2; i++) {
+      await clock.advance(10 * 60_000);
+      await world.reconcile();
+      world.sync();
+    }
+    expect(world.engine.asked).toHaveLength(3);
+    expect(world.port.patches).toHaveLength(afterFirst);
+    expect(summary(world.port.patches.at(-1)?.status)).toContain('Reconciling=True/EndpointUnreachable');
+  });
+
+  it('should say Renewing during a slow renewal only, and keep Ready=True while a renewal fails and the token is valid', async () => {
+    const clock = new FakeClock();
+    const world = setup(auth0, [tokenAt(clock)], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    const first = await world.reconcile();
+    world.sync();
+    await clock.advance(first?.requeueAfterMs ?? 0);
+    // A renewal answered after 2 s: Reconciling=True once it has taken a second, then the new token.
+    world.engine.script(clock.sleep(2000).then(() => tokenAt(clock)));
+    let before = world.port.patches.length;
+    const renewal = world.reconcile();
+    await clock.advance(1000);
+    await clock.advance(1000);
+    const second = await renewal;
+    world.sync();
+    expect(world.port.patches.slice(before).map((p) => summary(p.status))).toEqual([
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=True/Renewing',
+        'Stalled=False/Renewing',
+      ],
+      [
+        'Ready=True/TokenValid',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=False/TokenValid',
+        'Stalled=False/TokenValid',
+      ],
+    ]);
+    // A renewal that fails at once: no progress note, Ready stays True with RenewalFailing.
+    await clock.advance(second?.requeueAfterMs ?? 0);
+    world.engine.script(new OAuthError('server_error', 'HTTP 503'));
+    world.engine.script(new OAuthError('invalid_client', 'bad'));
+    before = world.port.patches.length;
+    await world.reconcile();
+    world.sync();
+    expect(world.port.patches.slice(before).map((p) => summary(p.status))).toEqual([
+      [
+        'Ready=True/RenewalFailing',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/TokenValid',
+        'Reconciling=True/ServerError',
+        'Stalled=False/ServerError',
+      ],
+    ]);
+    expect(world.events.summary).toEqual(['Normal TokenValid', 'Warning RenewalFailing']);
+    // A terminal failure of the renewal: still Ready while the token is valid, but Stalled.
+    await clock.advance(10 * 60_000);
+    await world.reconcile();
+    world.sync();
+    expect(summary(world.port.patches.at(-1)?.status)).toEqual([
+      'Ready=True/RenewalFailing',
+      'Empty=False/CredentialsPresent',
+      'Expired=False/TokenValid',
+      'Reconciling=False/InvalidClient',
+      'Stalled=True/InvalidClient',
+    ]);
+    // Then the token expires: Expired, and Ready=False with the reason of the failure.
+    await clock.advance(HOUR);
+    await world.reconcile();
+    expect(summary(world.port.patches.at(-1)?.status)).toEqual([
+      'Ready=False/InvalidClient',
+      'Empty=False/CredentialsPresent',
+      'Expired=True/InvalidClient',
+      'Reconciling=False/InvalidClient',
+      'Stalled=True/InvalidClient',
+    ]);
+  });
 });
+
+function summary(status: unknown): string[] {
+  const conditions = (status as { conditions?: { type: string; status: string; reason: string }[] })
+    .conditions;
+  return (conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
+}

@@ -52,10 +52,16 @@ export class FakeKubePort implements KubePort {
   patchStatus(_resource: unknown, namespace: string, name: string, status: unknown): Promise<unknown> {
     this.patches.push({ name, status });
     const object = this.objects.get(`${namespace}/${name}`) ?? {};
+    // A JSON merge patch of status' top-level fields, as the API server applies it: null removes.
+    const merged = Object.fromEntries(
+      Object.entries({ ...(object.status as object | undefined), ...(status as object) }).filter(
+        ([, value]) => value !== null,
+      ),
+    );
     const stored = {
       ...object,
       metadata: { ...object.metadata, namespace, name, resourceVersion: String(++this.#version) },
-      status,
+      status: merged,
     };
     this.objects.set(`${namespace}/${name}`, stored);
     return Promise.resolve(stored);
