@@ -317,6 +317,14 @@ function tokenEndpointOf(
       .replace(/\/+$/, '');
     return { kind: 'static', url: `${base}/admin/oauth/access_token`, from: 'the shop domain' };
   }
+  if (spec.type === 'zendesk') {
+    if (variant !== 'oauth-client')
+      return { kind: 'none', why: 'an API token or a static OAuth token does not expire: no token endpoint' };
+    const base = operator.config.providers.zendeskBaseUrl
+      .replace('{subdomain}', spec.zendesk?.subdomain ?? '')
+      .replace(/\/+$/, '');
+    return { kind: 'static', url: `${base}/oauth/tokens`, from: 'the Zendesk subdomain' };
+  }
   return { kind: 'none', why: 'no token endpoint known for this connection' };
 }
 

@@ -35,6 +35,8 @@ export interface TokenRequest {
   /** RFC 8707 resource indicators (repeatable). */
   resource?: string[];
   scopes?: string[];
+  /** The access token lifetime to ask for, for endpoints that take one (Zendesk's `expires_in`). */
+  expiresInSeconds?: number;
   flavour?: Flavour;
   /**
    * Requests in different partitions never share a token, whatever else they have in common. The

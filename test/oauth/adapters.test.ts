@@ -1,9 +1,14 @@
-// The Slack and Shopify adapters against servers shaped like theirs (HTTPS on 127.0.0.1).
+// The Slack, Shopify and Zendesk adapters against servers shaped like theirs (HTTPS on 127.0.0.1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientConfig, TokenEngine, TokenRequest } from '../../src/oauth/index.ts';
 import { secret } from '../../src/secrets/secret-value.ts';
 import { startLocalShopifyServer, type LocalShopifyServer } from '../../tools/local-shopify-server.ts';
 import { startLocalSlackServer, type LocalSlackServer } from '../../tools/local-slack-server.ts';
+import {
+  startLocalZendeskServer,
+  ZENDESK_FAILURES,
+  type LocalZendeskServer,
+} from '../../tools/local-zendesk-server.ts';
 import { localEngine, rejection } from './support/engine.ts';
 import { useCertificateAuthority } from './support/servers.ts';
 
@@ -171,5 +176,120 @@ describe('Shopify (client credentials, no token_type)', () => {
   it('derives the endpoint from the shop when no tokenEndpoint is set', async () => {
     const resolved = await engine.resolveClient({ ...request().client, tokenEndpoint: undefined }, 'shopify');
     expect(resolved.tokenEndpoint).toBe('https://acme.myshopify.com/admin/oauth/access_token');
+  });
+});
+
+describe('Zendesk (/oauth/tokens, JSON body, rotation that invalidates the old pair)', () => {
+  let zendesk: LocalZendeskServer;
+  let engine: TokenEngine;
+  beforeAll(async () => {
+    zendesk = await startLocalZendeskServer({
+      clientId: 'coffre',
+      clientSecret: 'zendesk-secret',
+      allowedScopes: ['read', 'tickets:read', 'users:read'],
+      ca: authority.ca,
+    });
+    engine = localEngine(zendesk.caPem);
+  });
+  afterAll(async () => {
+    await engine.close();
+    await zendesk.stop();
+  });
+
+  const client = (clientSecret = 'zendesk-secret'): ClientConfig => ({
+    issuer: zendesk.baseUrl,
+    tokenEndpoint: zendesk.tokenEndpoint,
+    authMethod: 'client_secret_post',
+    clientId: 'coffre',
+    clientSecret: secret(clientSecret),
+  });
+  const credentials = (extra: Partial<TokenRequest> = {}): TokenRequest => ({
+    client: client(),
+    grant: { type: 'client_credentials' },
+    flavour: 'zendesk',
+    ...extra,
+  });
+
+  it('mints with client credentials in a JSON body, sending the scopes space separated and expires_in', async () => {
+    const token = await engine.getToken(
+      credentials({ scopes: ['tickets:read', 'users:read'], expiresInSeconds: 600 }),
+    );
+    expect(zendesk.bodies().at(-1)).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'coffre',
+      client_secret: 'zendesk-secret',
+      scope: 'tickets:read users:read',
+      expires_in: 600,
+    });
+    expect(token.tokenType).toBe('Bearer');
+    expect(token.expiresAt).toBe(token.issuedAt + 600_000);
+    expect(token.grantedScopes).toEqual(['tickets:read', 'users:read']);
+  });
+
+  it('refreshes, returning the new refresh token; the old pair is dead at once', async () => {
+    const original = zendesk.issueRefreshToken();
+    const first = await engine.getToken(
+      credentials({ grant: { type: 'refresh_token', refreshToken: secret(original) } }),
+    );
+    const rotated = first.refreshToken?.reveal() ?? '';
+    expect(zendesk.isActive(original)).toBe(false);
+    expect(zendesk.isActive(rotated)).toBe(true);
+    // Another engine (this one would answer from its cache: it knows what the rotation gave).
+    const other = localEngine(zendesk.caPem);
+    const second = await other.getToken(
+      credentials({ grant: { type: 'refresh_token', refreshToken: secret(rotated) } }),
+    );
+    await other.close();
+    expect(zendesk.isAccessTokenActive(first.accessToken.reveal())).toBe(false);
+    expect(zendesk.isAccessTokenActive(second.accessToken.reveal())).toBe(true);
+  });
+
+  it("maps Zendesk's 401 invalid_client to invalid_client, naming Zendesk's code and not its description", async () => {
+    const error = await rejection(engine.getToken({ ...credentials(), client: client('wrong') }));
+    expect(error).toMatchObject({
+      code: 'invalid_client',
+      retryable: false,
+      status: 401,
+      serverError: 'invalid_client',
+    });
+    expect(error.message).toContain('HTTP 401, invalid_client');
+    expect(error.message).not.toContain('Client authentication failed');
+  });
+
+  it('maps a used refresh token (400 invalid_grant) to reauthorization_required', async () => {
+    const used = zendesk.issueRefreshToken();
+    await engine.getToken(credentials({ grant: { type: 'refresh_token', refreshToken: secret(used) } }));
+    const error = await rejection(
+      localEngine(zendesk.caPem).getToken(
+        credentials({ grant: { type: 'refresh_token', refreshToken: secret(used) } }),
+      ),
+    );
+    expect(error).toMatchObject({
+      code: 'reauthorization_required',
+      retryable: false,
+      serverError: 'invalid_grant',
+    });
+  });
+
+  it('maps a scope the client may not have (400 invalid_scope) to invalid_scope', async () => {
+    const error = await rejection(engine.getToken(credentials({ scopes: ['write'] })));
+    expect(error).toMatchObject({ code: 'invalid_scope', retryable: false, status: 400 });
+  });
+
+  it('maps 403 Forbidden to unauthorized_client (terminal) and 429 to rate_limited with Retry-After', async () => {
+    const own = localEngine(zendesk.caPem);
+    zendesk.failNext(ZENDESK_FAILURES.forbidden);
+    expect(await rejection(own.getToken(credentials({ scopes: ['read'] })))).toMatchObject({
+      code: 'unauthorized_client',
+      retryable: false,
+      status: 403,
+    });
+    zendesk.failNext(ZENDESK_FAILURES.rateLimited(30));
+    expect(await rejection(own.getToken(credentials({ scopes: ['read'] })))).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      retryAfterMs: 30_000,
+    });
+    await own.close();
   });
 });

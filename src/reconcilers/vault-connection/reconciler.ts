@@ -55,7 +55,7 @@ const REPORT: ReportKind = {
   // Empty and Expired are news when True: no Event for their normal False state (see transitions).
   normallyFalse: new Set([ConditionType.Empty, ConditionType.Expired]),
   isWarning: (c) =>
-    (c.type === ConditionType.Ready && c.status !== 'True') ||
+    (c.type === ConditionType.Ready && (c.status !== 'True' || c.reason === Reason.CredentialsRetiring)) ||
     (c.type === ConditionType.Expired && c.status === 'True'),
 };
 
@@ -166,7 +166,13 @@ export class VaultConnectionReconciler implements Reconciler {
         const published = await this.#publish(observed, decision.data, {}, recordKey, context);
         result =
           published.outcome === undefined
-            ? ending({ kind: 'static-published' }, { target: published.target, wrote: published.wrote })
+            ? ending(
+                {
+                  kind: 'static-published',
+                  ...(decision.retiring === undefined ? {} : { retiring: decision.retiring }),
+                },
+                { target: published.target, wrote: published.wrote },
+              )
             : ending(published.outcome, { target: published.target });
         break;
       }

@@ -1,13 +1,22 @@
 // Each token connection type reaches Ready from its sample, pointed at a local server shaped like its
 // provider: Auth0 (oidc-provider with Auth0's /oauth/token and the tenant's Management API audience),
-// any OAuth 2.0 server through an OAuthClient, Slack with rotating tokens, Shopify client credentials.
+// any OAuth 2.0 server through an OAuthClient, Slack with rotating tokens, Shopify client credentials,
+// Zendesk OAuth clients (client credentials, and refresh tokens that Zendesk rotates).
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../tools/controlplane/controlplane.ts';
 import { startLocalShopifyServer } from '../../../tools/local-shopify-server.ts';
 import { startLocalSlackServer } from '../../../tools/local-slack-server.ts';
+import { startLocalZendeskServer } from '../../../tools/local-zendesk-server.ts';
 import { useTestNamespace } from '../../support/cluster.ts';
-import { apply, condition, getSecret, secretText, waitForCondition } from '../../support/kube.ts';
+import {
+  apply,
+  condition,
+  getConnection,
+  getSecret,
+  secretText,
+  waitForCondition,
+} from '../../support/kube.ts';
 import { startOAuthServer } from '../../support/oauth-fixtures.ts';
 import { startTestOperator } from '../../support/operator.ts';
 import { loadSample } from '../../support/samples.ts';
@@ -144,5 +153,111 @@ describe('token samples', () => {
     expect(secretText(secret, 'shop_domain')).toBe('acme-example.myshopify.com');
     expect(shop.tokenRequests()).toBe(1);
     await shop.stop();
+  });
+
+  it('zendesk.yaml: an OAuth client, client credentials at /oauth/tokens with the scopes and lifetime asked', async () => {
+    const namespace = await useTestNamespace('zendesk');
+    const zendesk = await startLocalZendeskServer({
+      clientId: 'coffre',
+      clientSecret: 'zendesk-secret',
+      allowedScopes: ['read', 'tickets:read', 'users:read'],
+    });
+    await startTestOperator({
+      namespace,
+      caPem: zendesk.caPem,
+      flags: [`--zendesk-base-url=${zendesk.baseUrl}`],
+    });
+    for (const object of sample('zendesk.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'coffre', clientSecret: 'zendesk-secret' };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const connection = await waitForCondition(namespace, 'zendesk-support', 'Ready', 'True', 'TokenValid');
+    expect(connection.status?.grantedScopes).toEqual(['tickets:read', 'users:read']);
+    const lifetime =
+      Date.parse(connection.status?.expiresAt ?? '') - Date.parse(connection.status?.lastRefreshTime ?? '');
+    expect(lifetime).toBeGreaterThan(7_190_000);
+    expect(lifetime).toBeLessThanOrEqual(7_200_000);
+    expect(zendesk.bodies().at(-1)).toMatchObject({
+      grant_type: 'client_credentials',
+      scope: 'tickets:read users:read',
+      expires_in: 7200,
+    });
+    const secret = await getSecret(namespace, 'zendesk-support-token');
+    expect(secretText(secret, 'base_url')).toBe('https://acme-example.zendesk.com');
+    expect(zendesk.isAccessTokenActive(secretText(secret, 'access_token') ?? '')).toBe(true);
+    expect(secretText(secret, 'token_type')).toBe('Bearer');
+    await zendesk.stop();
+  });
+
+  it("zendesk.yaml with a wrong client secret: Ready=False InvalidClient, with Zendesk's own error code", async () => {
+    const namespace = await useTestNamespace('zendesk-bad');
+    const zendesk = await startLocalZendeskServer({ clientId: 'coffre', clientSecret: 'zendesk-secret' });
+    await startTestOperator({
+      namespace,
+      caPem: zendesk.caPem,
+      flags: [`--zendesk-base-url=${zendesk.baseUrl}`],
+    });
+    for (const object of sample('zendesk.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'coffre', clientSecret: 'not-the-secret' };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const refused = await waitForCondition(namespace, 'zendesk-support', 'Ready', 'False', 'InvalidClient');
+    expect(condition(refused, 'Ready')?.message).toContain('HTTP 401, invalid_client');
+    expect(JSON.stringify(refused)).not.toContain('not-the-secret');
+    // Terminal: no retry loop against Zendesk until the Secret changes.
+    const requests = zendesk.tokenRequests();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(zendesk.tokenRequests()).toBe(requests);
+    await zendesk.stop();
+  });
+
+  it('zendesk-refresh-token.yaml: each renewal rotates both tokens; the new refresh token is persisted before use', async () => {
+    const namespace = await useTestNamespace('zendesk-rt');
+    // Short tokens, so that renewals come within seconds.
+    const zendesk = await startLocalZendeskServer({
+      clientId: 'coffre',
+      clientSecret: 'zendesk-secret',
+      tokenLifetimeSeconds: 3,
+    });
+    const seed = zendesk.issueRefreshToken();
+    await startTestOperator({
+      namespace,
+      caPem: zendesk.caPem,
+      flags: [`--zendesk-base-url=${zendesk.baseUrl}`],
+    });
+    for (const object of sample('zendesk-refresh-token.yaml', (o) => {
+      if (o.kind === 'Secret')
+        o.stringData = { clientId: 'coffre', clientSecret: 'zendesk-secret', refreshToken: seed };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    await waitForCondition(namespace, 'zendesk-agent', 'Ready', 'True', 'TokenValid');
+    const state = async () =>
+      secretText(await getSecret(namespace, 'zendesk-agent-coffre-state'), 'refresh_token');
+    const first = await state();
+    expect(first).toBeDefined();
+    expect(zendesk.isActive(seed)).toBe(false);
+    // Renewed before expiry, from the persisted token: it rotates again.
+    await expect.poll(state, { timeout: 15_000 }).not.toBe(first);
+    expect(zendesk.tokenRequests('refresh_token')).toBeGreaterThanOrEqual(2);
+    // What is published and what is persisted are the live pair (read together: a renewal may rotate both).
+    await expect
+      .poll(
+        async () => {
+          const published =
+            secretText(await getSecret(namespace, 'zendesk-agent-token'), 'access_token') ?? '';
+          return zendesk.isActive((await state()) ?? '') && zendesk.isAccessTokenActive(published);
+        },
+        { timeout: 5_000 },
+      )
+      .toBe(true);
+    expect(condition(await getConnection(namespace, 'zendesk-agent'), 'Expired')?.status).toBe('False');
+    expect(zendesk.invalidGrants()).toBe(0);
+    await zendesk.stop();
   });
 });

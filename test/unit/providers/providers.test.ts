@@ -5,7 +5,12 @@ import { createProviderRegistry } from '../../../src/providers/registry.ts';
 import { secret, type SecretValue } from '../../../src/secrets/secret-value.ts';
 
 const providers = createProviderRegistry();
-const config = { slackApiBaseUrl: 'https://slack.com/api', shopifyBaseUrl: 'https://{shop}' };
+const config = {
+  slackApiBaseUrl: 'https://slack.com/api',
+  shopifyBaseUrl: 'https://{shop}',
+  zendeskBaseUrl: 'https://{subdomain}.zendesk.com',
+  twilioOAuthBaseUrl: 'https://oauth.twilio.com',
+};
 
 function plan(
   spec: VaultConnectionSpec,
@@ -199,6 +204,71 @@ describe('token providers', () => {
     });
     expect(data.get('token_type')?.reveal()).toBe('Bearer');
     expect(data.get('expires_at')?.reveal()).toBe('1970-01-01T12:00:00Z');
+  });
+
+  it('zendesk: an OAuth client mints with client credentials at /oauth/tokens, with scopes and lifetime', () => {
+    const result = plan(
+      {
+        type: 'zendesk',
+        zendesk: { subdomain: 'acme', scopes: ['tickets:read', 'users:read'], expiresInSeconds: 7200 },
+      },
+      { clientId: ' coffre ', clientSecret: 's' },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('client-credentials');
+    expect(result.request.client.tokenEndpoint).toBe('https://acme.zendesk.com/oauth/tokens');
+    expect(result.request.client.clientId).toBe('coffre');
+    expect(result.request.grant).toEqual({ type: 'client_credentials' });
+    expect(result.request.scopes).toEqual(['tickets:read', 'users:read']);
+    expect(result.request.expiresInSeconds).toBe(7200);
+    expect(result.request.flavour).toBe('zendesk');
+    expect(result.refreshTokenSource).toBeUndefined();
+    const data = result.publish({
+      accessToken: secret('t'),
+      tokenType: 'Bearer',
+      issuedAt: 0,
+      expiresAt: 7_200_000,
+    });
+    expect(Object.fromEntries([...data].map(([k, v]) => [k, v.reveal()]))).toEqual({
+      base_url: 'https://acme.zendesk.com',
+      access_token: 't',
+      token_type: 'Bearer',
+      expires_at: '1970-01-01T02:00:00Z',
+    });
+  });
+
+  it.each([
+    ['should start from the refresh token of the credentials Secret', undefined, 'seed', 'credentials'],
+    ['should prefer the rotation coffre persisted', secret('rotated'), 'rotated', 'rotated'],
+  ] as const)('zendesk: %s', (_title, rotated, expected, source) => {
+    const result = plan(
+      { type: 'zendesk', zendesk: { subdomain: 'acme' } },
+      { clientId: 'c', clientSecret: 's', refreshToken: 'seed' },
+      rotated === undefined ? {} : { rotatedRefreshToken: rotated },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('refresh-token');
+    if (result.request.grant.type !== 'refresh_token') throw new Error('expected the refresh_token grant');
+    expect(result.request.grant.refreshToken.reveal()).toBe(expected);
+    expect(result.refreshTokenSource).toBe(source);
+  });
+
+  it('zendesk: an API token is published with the retirement date', () => {
+    const result = plan(
+      { type: 'zendesk', zendesk: { subdomain: 'acme' } },
+      { email: 'a@b.c', apiToken: 'z' },
+    );
+    if (result.kind !== 'static') throw new Error('expected a static plan');
+    expect(result.retiring).toContain('2027-04-30');
+    expect(result.retiring).not.toContain('z ');
+  });
+
+  it('zendesk: the OAuth client wins over an API token in the same Secret', () => {
+    const result = plan(
+      { type: 'zendesk', zendesk: { subdomain: 'acme' } },
+      { clientId: 'c', clientSecret: 's', email: 'a@b.c', apiToken: 'z' },
+    );
+    expect(result.kind).toBe('token');
   });
 
   it('shopify: client credentials at the shop, published with the shop domain', () => {
