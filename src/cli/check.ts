@@ -317,6 +317,15 @@ function tokenEndpointOf(
       .replace(/\/+$/, '');
     return { kind: 'static', url: `${base}/admin/oauth/access_token`, from: 'the shop domain' };
   }
+  if (spec.type === 'twilio') {
+    if (variant !== 'oauth-app')
+      return { kind: 'none', why: 'basic-auth credentials do not expire: no token endpoint' };
+    return {
+      kind: 'static',
+      url: `${operator.config.providers.twilioOAuthBaseUrl.replace(/\/+$/, '')}/v2/token`,
+      from: 'the Twilio OAuth service',
+    };
+  }
   if (spec.type === 'zendesk') {
     if (variant !== 'oauth-client')
       return { kind: 'none', why: 'an API token or a static OAuth token does not expire: no token endpoint' };

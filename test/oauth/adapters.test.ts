@@ -1,9 +1,14 @@
-// The Slack, Shopify and Zendesk adapters against servers shaped like theirs (HTTPS on 127.0.0.1).
+// The Slack, Shopify, Zendesk and Twilio adapters against servers shaped like theirs (HTTPS on 127.0.0.1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientConfig, TokenEngine, TokenRequest } from '../../src/oauth/index.ts';
 import { secret } from '../../src/secrets/secret-value.ts';
 import { startLocalShopifyServer, type LocalShopifyServer } from '../../tools/local-shopify-server.ts';
 import { startLocalSlackServer, type LocalSlackServer } from '../../tools/local-slack-server.ts';
+import {
+  startLocalTwilioServer,
+  twilioError,
+  type LocalTwilioServer,
+} from '../../tools/local-twilio-server.ts';
 import {
   startLocalZendeskServer,
   ZENDESK_FAILURES,
@@ -291,5 +296,65 @@ describe('Zendesk (/oauth/tokens, JSON body, rotation that invalidates the old p
       retryAfterMs: 30_000,
     });
     await own.close();
+  });
+});
+
+describe('Twilio (OAuth apps: /v2/token, form encoded, client credentials)', () => {
+  let twilio: LocalTwilioServer;
+  let engine: TokenEngine;
+  beforeAll(async () => {
+    twilio = await startLocalTwilioServer({
+      clientId: 'OQ1',
+      clientSecret: 'twilio-secret',
+      ca: authority.ca,
+    });
+    engine = localEngine(twilio.caPem);
+  });
+  afterAll(async () => {
+    await engine.close();
+    await twilio.stop();
+  });
+
+  const request = (clientSecret = 'twilio-secret'): TokenRequest => ({
+    client: {
+      issuer: twilio.baseUrl,
+      tokenEndpoint: twilio.tokenEndpoint,
+      authMethod: 'client_secret_post',
+      clientId: 'OQ1',
+      clientSecret: secret(clientSecret),
+    },
+    grant: { type: 'client_credentials' },
+    flavour: 'twilio',
+  });
+
+  it('gets a Bearer token of 3,600 s despite the null refresh_token and id_token', async () => {
+    const token = await engine.getToken(request());
+    expect(token.tokenType).toBe('Bearer');
+    expect(token.expiresAt).toBe(token.issuedAt + 3_600_000);
+    expect(token.refreshToken).toBeUndefined();
+    expect(twilio.isActive(token.accessToken.reveal())).toBe(true);
+  });
+
+  it("maps Twilio's 401 (error 20003) to invalid_client, naming Twilio's code and not its message", async () => {
+    const error = await rejection(engine.getToken(request('wrong')));
+    expect(error).toMatchObject({ code: 'invalid_client', retryable: false, status: 401 });
+    expect(error.message).toContain('HTTP 401, Twilio error 20003');
+    expect(error.message).not.toContain('Authentication Error');
+  });
+
+  it('maps 429 (error 20429) with Retry-After to rate_limited', async () => {
+    const own = localEngine(twilio.caPem);
+    twilio.failNext({ ...twilioError(429, 20429, 'Too Many Requests'), headers: { 'retry-after': '12' } });
+    const error = await rejection(own.getToken(request()));
+    expect(error).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 12_000 });
+    expect(error.message).toContain('Twilio error 20429');
+    await own.close();
+  });
+
+  it('refuses the refresh_token grant as a configuration error', async () => {
+    const error = await rejection(
+      engine.getToken({ ...request(), grant: { type: 'refresh_token', refreshToken: secret('r') } }),
+    );
+    expect(error.code).toBe('invalid_configuration');
   });
 });

@@ -1,12 +1,13 @@
 // Each token connection type reaches Ready from its sample, pointed at a local server shaped like its
 // provider: Auth0 (oidc-provider with Auth0's /oauth/token and the tenant's Management API audience),
 // any OAuth 2.0 server through an OAuthClient, Slack with rotating tokens, Shopify client credentials,
-// Zendesk OAuth clients (client credentials, and refresh tokens that Zendesk rotates).
+// Zendesk OAuth clients (client credentials, and refresh tokens that Zendesk rotates), Twilio OAuth apps.
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../tools/controlplane/controlplane.ts';
 import { startLocalShopifyServer } from '../../../tools/local-shopify-server.ts';
 import { startLocalSlackServer } from '../../../tools/local-slack-server.ts';
+import { startLocalTwilioServer } from '../../../tools/local-twilio-server.ts';
 import { startLocalZendeskServer } from '../../../tools/local-zendesk-server.ts';
 import { useTestNamespace } from '../../support/cluster.ts';
 import {
@@ -259,5 +260,58 @@ describe('token samples', () => {
     expect(condition(await getConnection(namespace, 'zendesk-agent'), 'Expired')?.status).toBe('False');
     expect(zendesk.invalidGrants()).toBe(0);
     await zendesk.stop();
+  });
+
+  it('twilio-oauth-app.yaml: Bearer tokens for an OAuth app, renewed before they expire', async () => {
+    const namespace = await useTestNamespace('twilio-oauth');
+    // Short tokens, so that a renewal comes within seconds.
+    const twilio = await startLocalTwilioServer({
+      clientId: 'OQ00000000000000000000000000000000',
+      clientSecret: 'twilio-secret',
+      tokenLifetimeSeconds: 3,
+    });
+    await startTestOperator({
+      namespace,
+      caPem: twilio.caPem,
+      flags: [`--twilio-oauth-base-url=${twilio.baseUrl}`],
+    });
+    for (const object of sample('twilio-oauth-app.yaml', (o) => {
+      if (o.kind === 'Secret') (o.stringData as Record<string, string>).clientSecret = 'twilio-secret';
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    await waitForCondition(namespace, 'twilio-oauth', 'Ready', 'True', 'TokenValid');
+    // The sample's template publishes a ready-made header (and the account SID), nothing else.
+    const published = async () =>
+      secretText(await getSecret(namespace, 'twilio-oauth-token'), 'Authorization') ?? '';
+    const first = await published();
+    expect(first).toMatch(/^Bearer eyJ/);
+    expect(secretText(await getSecret(namespace, 'twilio-oauth-token'), 'account_sid')).toBe(
+      'AC00000000000000000000000000000000',
+    );
+    // Renewed before expiry: a new token replaces the first while it is still valid.
+    await expect.poll(published, { timeout: 15_000 }).not.toBe(first);
+    expect(condition(await getConnection(namespace, 'twilio-oauth'), 'Expired')?.status).toBe('False');
+    expect(twilio.isActive((await published()).replace(/^Bearer /, ''))).toBe(true);
+    await twilio.stop();
+  });
+
+  it("twilio-oauth-app.yaml with a wrong secret: Ready=False InvalidClient, naming Twilio's error 20003", async () => {
+    const namespace = await useTestNamespace('twilio-bad');
+    const twilio = await startLocalTwilioServer({
+      clientId: 'OQ00000000000000000000000000000000',
+      clientSecret: 'twilio-secret',
+    });
+    await startTestOperator({
+      namespace,
+      caPem: twilio.caPem,
+      flags: [`--twilio-oauth-base-url=${twilio.baseUrl}`],
+    });
+    for (const object of sample('twilio-oauth-app.yaml', (o) => o)) await apply(namespace, object);
+    const refused = await waitForCondition(namespace, 'twilio-oauth', 'Ready', 'False', 'InvalidClient');
+    expect(condition(refused, 'Ready')?.message).toContain('HTTP 401, Twilio error 20003');
+    expect(JSON.stringify(refused)).not.toContain('FAKE-twilio-client-secret-not-real');
+    await twilio.stop();
   });
 });

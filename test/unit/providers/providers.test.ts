@@ -271,6 +271,39 @@ describe('token providers', () => {
     expect(result.kind).toBe('token');
   });
 
+  it('twilio: an OAuth app mints with client credentials at oauth.twilio.com/v2/token', () => {
+    const result = plan(
+      { type: 'twilio' },
+      { clientId: ' OQ1 ', clientSecret: 's', accountSid: `AC${'a'.repeat(32)}` },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('oauth-app');
+    expect(result.request.client.tokenEndpoint).toBe('https://oauth.twilio.com/v2/token');
+    expect(result.request.client.clientId).toBe('OQ1');
+    expect(result.request.grant).toEqual({ type: 'client_credentials' });
+    expect(result.request.flavour).toBe('twilio');
+    const data = result.publish({
+      accessToken: secret('t'),
+      tokenType: 'Bearer',
+      issuedAt: 0,
+      expiresAt: 3_600_000,
+    });
+    expect(Object.fromEntries([...data].map(([k, v]) => [k, v.reveal()]))).toEqual({
+      account_sid: `AC${'a'.repeat(32)}`,
+      access_token: 't',
+      token_type: 'Bearer',
+      expires_at: '1970-01-01T01:00:00Z',
+    });
+  });
+
+  it('twilio: an OAuth app with a malformed accountSid is refused by key', () => {
+    expect(plan({ type: 'twilio' }, { clientId: 'OQ1', clientSecret: 's', accountSid: 'nope' })).toEqual({
+      kind: 'invalid',
+      message:
+        'key accountSid of the credentials Secret must be an account SID (AC followed by 32 hex digits)',
+    });
+  });
+
   it('shopify: client credentials at the shop, published with the shop domain', () => {
     const result = plan(
       { type: 'shopify', shopify: { shopDomain: 'a.myshopify.com', scopes: ['read_orders'] } },
