@@ -127,7 +127,7 @@ describe('Slack (oauth.v2.access with token rotation)', () => {
   });
 });
 
-describe('Shopify (client credentials, no token_type)', () => {
+describe('Shopify (client credentials and expiring offline tokens, no token_type)', () => {
   let shop: LocalShopifyServer;
   let engine: TokenEngine;
   beforeAll(async () => {
@@ -176,6 +176,38 @@ describe('Shopify (client credentials, no token_type)', () => {
     const error = await rejection(engine.getToken(request('wrong')));
     expect(error).toMatchObject({ code: 'invalid_client', retryable: false, status: 400 });
     expect(error.message).not.toContain('Client credentials are invalid');
+  });
+
+  it('sends no scope (Shopify takes none), and reads the comma-separated grant', async () => {
+    const own = localEngine(shop.caPem);
+    await own.getToken({ ...request(), scopes: ['read_orders'] });
+    expect(shop.bodies().at(-1)).toEqual({
+      client_id: 'shop-client',
+      client_secret: 'shpss_secret',
+      grant_type: 'client_credentials',
+    });
+    await own.close();
+  });
+
+  it('refreshes an expiring offline token, returning the rotated refresh token (the old one retires on its use)', async () => {
+    const original = shop.issueRefreshToken();
+    const refresh = (refreshToken: string): TokenRequest => ({
+      ...request(),
+      grant: { type: 'refresh_token', refreshToken: secret(refreshToken) },
+    });
+    const first = await engine.getToken(refresh(original));
+    expect(first.expiresAt).toBe(first.issuedAt + 3_600_000);
+    const rotated = first.refreshToken?.reveal() ?? '';
+    expect(rotated).toMatch(/^shprt_/);
+    expect(shop.bodies().at(-1)).toMatchObject({ grant_type: 'refresh_token', refresh_token: original });
+    // Shopify keeps the used token until its replacement is used.
+    expect(shop.isActive(original)).toBe(true);
+    const other = localEngine(shop.caPem);
+    await other.getToken(refresh(rotated));
+    expect(shop.isActive(original)).toBe(false);
+    const error = await rejection(localEngine(shop.caPem).getToken(refresh(original)));
+    expect(error).toMatchObject({ code: 'reauthorization_required', retryable: false });
+    await other.close();
   });
 
   it('derives the endpoint from the shop when no tokenEndpoint is set', async () => {

@@ -3,6 +3,7 @@
 // coffre persisted — the one the provider honours — with no invalid_grant and no re-authorisation.
 // Each provider that rotates refresh tokens is run against its provider-shaped server.
 import { describe, expect, it } from 'vitest';
+import { startLocalShopifyServer } from '../../../tools/local-shopify-server.ts';
 import { startLocalZendeskServer } from '../../../tools/local-zendesk-server.ts';
 import { useTestNamespace } from '../../support/cluster.ts';
 import { apply, getSecret, secretText, waitForCondition } from '../../support/kube.ts';
@@ -48,6 +49,29 @@ const cases: [string, Case][] = [
         };
       },
       credentials: (refreshToken) => ({ clientId: 'coffre', clientSecret: 'zendesk-secret', refreshToken }),
+    },
+  ],
+  [
+    'shopify',
+    {
+      sample: 'shopify-offline-token.yaml',
+      connection: 'shopify-offline',
+      async start() {
+        const server = await startLocalShopifyServer({
+          clientId: 'shop-app',
+          clientSecret: 'shop-secret',
+          offlineTokenLifetimeSeconds: 3,
+        });
+        return {
+          caPem: server.caPem,
+          flags: [`--shopify-base-url=${new URL(server.tokenEndpoint).origin}`],
+          issueRefreshToken: () => server.issueRefreshToken(),
+          isActive: (token) => server.isActive(token),
+          invalidGrants: () => server.invalidGrants(),
+          stop: () => server.stop(),
+        };
+      },
+      credentials: (refreshToken) => ({ clientId: 'shop-app', clientSecret: 'shop-secret', refreshToken }),
     },
   ],
 ];

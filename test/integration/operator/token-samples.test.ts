@@ -1,7 +1,8 @@
 // Each token connection type reaches Ready from its sample, pointed at a local server shaped like its
 // provider: Auth0 (oidc-provider with Auth0's /oauth/token and the tenant's Management API audience),
 // any OAuth 2.0 server through an OAuthClient, Slack with rotating tokens, Shopify client credentials,
-// Zendesk OAuth clients (client credentials, and refresh tokens that Zendesk rotates), Twilio OAuth apps.
+// Shopify expiring offline tokens, Zendesk OAuth clients (client credentials, and refresh tokens that
+// Zendesk rotates), Twilio OAuth apps.
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../tools/controlplane/controlplane.ts';
@@ -119,7 +120,7 @@ describe('token samples', () => {
     await slack.stop();
   });
 
-  it('shopify client credentials: a token without token_type, published with the shop domain', async () => {
+  it('shopify-client-credentials.yaml: a token without token_type, published with the shop domain', async () => {
     const namespace = await useTestNamespace('shopify');
     const shop = await startLocalShopifyServer({
       clientId: 'shop-app',
@@ -131,28 +132,105 @@ describe('token samples', () => {
       caPem: shop.caPem,
       flags: [`--shopify-base-url=${new URL(shop.tokenEndpoint).origin}`],
     });
-    await apply(namespace, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'shop-app' },
-      stringData: { clientId: 'shop-app', clientSecret: 'shop-secret' },
-    });
-    await apply(namespace, {
-      apiVersion: 'coffre.dev/v1alpha1',
-      kind: 'VaultConnection',
-      metadata: { name: 'orders' },
-      spec: {
-        type: 'shopify',
-        credentialsRef: { name: 'shop-app' },
-        shopify: { shopDomain: 'acme-example.myshopify.com' },
-      },
-    });
+    for (const object of sample('shopify-client-credentials.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'shop-app', clientSecret: 'shop-secret' };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
     const connection = await waitForCondition(namespace, 'orders', 'Ready', 'True', 'TokenValid');
     expect(connection.status?.expiresAt).toBeDefined();
+    expect(connection.status?.grantedScopes).toEqual(['read_orders']);
     const secret = await getSecret(namespace, 'orders-token');
     expect(secretText(secret, 'token_type')).toBe('Bearer');
     expect(secretText(secret, 'shop_domain')).toBe('acme-example.myshopify.com');
     expect(shop.tokenRequests()).toBe(1);
+    expect(shop.bodies().at(-1)).not.toHaveProperty('scope');
+    await shop.stop();
+  });
+
+  it('shopify-client-credentials.yaml with strictScopes: a grant wider than spec.shopify.scopes is not published', async () => {
+    const namespace = await useTestNamespace('shopify-strict');
+    const shop = await startLocalShopifyServer({
+      clientId: 'shop-app',
+      clientSecret: 'shop-secret',
+      scope: 'read_orders,write_products',
+    });
+    await startTestOperator({
+      namespace,
+      caPem: shop.caPem,
+      flags: [`--shopify-base-url=${new URL(shop.tokenEndpoint).origin}`],
+    });
+    for (const object of sample('shopify-client-credentials.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'shop-app', clientSecret: 'shop-secret' };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const refused = await waitForCondition(namespace, 'orders', 'Ready', 'False', 'ScopesExceeded');
+    expect(condition(refused, 'Ready')?.message).toContain('write_products');
+    expect(await getSecret(namespace, 'orders-token')).toBeUndefined();
+    await shop.stop();
+  });
+
+  it('shopify-offline-token.yaml: expiring offline tokens renewed with their rotating refresh token', async () => {
+    const namespace = await useTestNamespace('shopify-offline');
+    const shop = await startLocalShopifyServer({
+      clientId: 'shop-app',
+      clientSecret: 'shop-secret',
+      scope: 'read_products,write_orders',
+      offlineTokenLifetimeSeconds: 3,
+    });
+    const seed = shop.issueRefreshToken();
+    await startTestOperator({
+      namespace,
+      caPem: shop.caPem,
+      flags: [`--shopify-base-url=${new URL(shop.tokenEndpoint).origin}`],
+    });
+    for (const object of sample('shopify-offline-token.yaml', (o) => {
+      if (o.kind === 'Secret')
+        o.stringData = { clientId: 'shop-app', clientSecret: 'shop-secret', refreshToken: seed };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const connection = await waitForCondition(namespace, 'shopify-offline', 'Ready', 'True', 'TokenValid');
+    expect(connection.status?.grantedScopes).toEqual(['read_products', 'write_orders']);
+    const state = async () =>
+      secretText(await getSecret(namespace, 'shopify-offline-coffre-state'), 'refresh_token');
+    const first = await state();
+    expect(first).toMatch(/^shprt_/);
+    expect(first).not.toBe(seed);
+    // Renewed before expiry from the persisted token; using it retires the seed.
+    await expect.poll(state, { timeout: 15_000 }).not.toBe(first);
+    expect(shop.isActive(seed)).toBe(false);
+    await expect.poll(async () => shop.isActive((await state()) ?? ''), { timeout: 5_000 }).toBe(true);
+    expect(condition(await getConnection(namespace, 'shopify-offline'), 'Expired')?.status).toBe('False');
+    expect(shop.invalidGrants()).toBe(0);
+    await shop.stop();
+  });
+
+  it("shopify-offline-token.yaml with a wrong client secret: Ready=False InvalidClient, naming Shopify's code", async () => {
+    const namespace = await useTestNamespace('shopify-bad');
+    const shop = await startLocalShopifyServer({ clientId: 'shop-app', clientSecret: 'shop-secret' });
+    await startTestOperator({
+      namespace,
+      caPem: shop.caPem,
+      flags: [`--shopify-base-url=${new URL(shop.tokenEndpoint).origin}`],
+    });
+    for (const object of sample('shopify-offline-token.yaml', (o) => {
+      if (o.kind === 'Secret')
+        o.stringData = {
+          clientId: 'shop-app',
+          clientSecret: 'wrong',
+          refreshToken: shop.issueRefreshToken(),
+        };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    const refused = await waitForCondition(namespace, 'shopify-offline', 'Ready', 'False', 'InvalidClient');
+    expect(condition(refused, 'Ready')?.message).toContain('HTTP 400, invalid_client');
     await shop.stop();
   });
 

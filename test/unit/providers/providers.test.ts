@@ -304,6 +304,23 @@ describe('token providers', () => {
     });
   });
 
+  it.each([
+    ['should start from the refresh token of the credentials Secret', undefined, 'seed', 'credentials'],
+    ['should prefer the rotation coffre persisted', secret('rotated'), 'rotated', 'rotated'],
+  ] as const)('shopify offline token: %s', (_title, rotated, expected, source) => {
+    const result = plan(
+      { type: 'shopify', shopify: { shopDomain: 'a.myshopify.com', scopes: ['read_orders'] } },
+      { clientId: 'c', clientSecret: 's', refreshToken: 'seed' },
+      rotated === undefined ? {} : { rotatedRefreshToken: rotated },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('offline-token');
+    if (result.request.grant.type !== 'refresh_token') throw new Error('expected the refresh_token grant');
+    expect(result.request.grant.refreshToken.reveal()).toBe(expected);
+    expect(result.refreshTokenSource).toBe(source);
+    expect(result.request.scopes).toEqual(['read_orders']);
+  });
+
   it('shopify: client credentials at the shop, published with the shop domain', () => {
     const result = plan(
       { type: 'shopify', shopify: { shopDomain: 'a.myshopify.com', scopes: ['read_orders'] } },
