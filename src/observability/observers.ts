@@ -49,11 +49,23 @@ export function apiWriteMetrics(metrics: Metrics): WriteCounter {
 /** Token endpoints with a series of their own; an editor chooses the host, so the rest are `other`. */
 export const MAX_HOST_LABELS = 50;
 
-export function tokenEngineMetrics(metrics: Metrics, maxHosts = MAX_HOST_LABELS): TokenEngineObserver {
+/** OAuth clients with a series of their own in the minted-tokens counter; the rest are `other`. */
+export const MAX_CLIENT_LABELS = 200;
+
+export function tokenEngineMetrics(
+  metrics: Metrics,
+  maxHosts = MAX_HOST_LABELS,
+  maxClients = MAX_CLIENT_LABELS,
+): TokenEngineObserver {
   const host = createBoundedLabel(maxHosts);
+  // A client ID is not secret (it is in OAuthClient specs, and in every token's claims), but whoever
+  // writes a connection chooses it: bounded like the host.
+  const client = createBoundedLabel(maxClients);
   return {
     tokenRequest: (event) => {
       metrics.tokenRequests.inc({ host: host(event.host), outcome: event.outcome });
+      if (event.outcome === 'success')
+        metrics.tokensMinted.inc({ host: host(event.host), client_id: client(event.clientId) });
     },
     cacheHit: (event) => {
       metrics.sharedTokenHits.inc({ host: host(event.host) });

@@ -57,6 +57,41 @@ describe('token samples', () => {
     expect(decodeJwt(token).aud).toBe(`https://${domain}/api/v2/`);
   });
 
+  it('auth0-custom-domain.yaml: tokens from the custom domain for the tenant audience, one token minted for three connections', async () => {
+    const namespace = await useTestNamespace('auth0-cd');
+    const port = await freePort();
+    const tenant = 'acme-example.eu.auth0.com';
+    const server = await startOAuthServer({
+      port,
+      accessTokenTtlSeconds: 600,
+      clients: [
+        { clientId: 'auth0-m2m', authMethod: 'client_secret_post', clientSecret: 'auth0-m2m-secret' },
+      ],
+      resourceServers: { [`https://${tenant}/api/v2/`]: { scope: 'read:users update:users' } },
+    });
+    const operator = await startTestOperator({ namespace, caPem: server.caPem });
+    const objects = sample('auth0-custom-domain.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'auth0-m2m', clientSecret: 'auth0-m2m-secret' };
+      // The custom domain is the local server; the tenant domain only names the audience.
+      else (o.spec as { auth0: { domain: string } }).auth0.domain = `127.0.0.1:${port}`;
+      return o;
+    });
+    for (const object of objects) await apply(namespace, object);
+    const connection = objects.find((o) => o.kind === 'VaultConnection') as Manifest;
+    for (const name of ['auth0-users-2', 'auth0-users-3'])
+      await apply(namespace, { ...connection, metadata: { name } });
+    for (const name of ['auth0-users', 'auth0-users-2', 'auth0-users-3'])
+      await waitForCondition(namespace, name, 'Ready', 'True', 'TokenValid');
+    const token = secretText(await getSecret(namespace, 'auth0-users-token'), 'access_token') ?? '';
+    expect(decodeJwt(token).aud).toBe(`https://${tenant}/api/v2/`);
+    // Same client, audience and scopes: one token, counted once per client (what Auth0 bills).
+    expect(server.tokenRequests()).toBe(1);
+    const minted = (await operator.metrics.tokensMinted.get()).values.filter(
+      (v) => v.labels.client_id === 'auth0-m2m',
+    );
+    expect(minted.map((v) => v.value)).toEqual([1]);
+  });
+
   it('oauth2-client-credentials.yaml: a shared OAuthClient found by discovery', async () => {
     const namespace = await useTestNamespace('oauth2');
     const server = await startOAuthServer({

@@ -321,6 +321,25 @@ describe('token providers', () => {
     expect(result.request.scopes).toEqual(['read_orders']);
   });
 
+  it.each([
+    ['the tenant domain', { domain: 'acme.eu.auth0.com' }, 'https://acme.eu.auth0.com/api/v2/'],
+    [
+      'the tenant domain beside a custom domain',
+      { domain: 'login.acme.com', tenantDomain: 'acme.eu.auth0.com' },
+      'https://acme.eu.auth0.com/api/v2/',
+    ],
+    [
+      'the audience, whatever the domains',
+      { domain: 'login.acme.com', tenantDomain: 'acme.eu.auth0.com', audience: 'https://api.acme.com/' },
+      'https://api.acme.com/',
+    ],
+  ])('auth0: should request tokens at domain, for the audience of %s', (_title, settings, audience) => {
+    const result = plan({ type: 'auth0', auth0: settings }, { clientId: 'c', clientSecret: 's' });
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.request.client.tokenEndpoint).toBe(`https://${settings.domain}/oauth/token`);
+    expect(result.request.audience).toBe(audience);
+  });
+
   it('shopify: client credentials at the shop, published with the shop domain', () => {
     const result = plan(
       { type: 'shopify', shopify: { shopDomain: 'a.myshopify.com', scopes: ['read_orders'] } },
