@@ -32,6 +32,8 @@ export const twilioDefinition = defineConnectionType({
     account_sid: 'The account SID (OAuth app: only when the Secret has `accountSid`).',
     username: 'Basic-auth user: the API key SID, or the account SID.',
     password: 'Basic-auth password: the API key secret, or the auth token.',
-    ...tokenKeys,
+    access_token: 'OAuth app: the access token.',
+    token_type: 'OAuth app: `Bearer`.',
+    expires_at: tokenKeys.expires_at,
   },
 });

@@ -59,6 +59,32 @@ describe('static connections', () => {
       },
     ],
     [
+      'twilio-auth-token.yaml',
+      'twilio-account',
+      'twilio-account-token',
+      {
+        account_sid: 'AC00000000000000000000000000000000',
+        username: 'AC00000000000000000000000000000000',
+        password: 'FAKE-auth-token-not-real',
+      },
+    ],
+    [
+      'zendesk-oauth-token.yaml',
+      'zendesk-static',
+      'zendesk-static-token',
+      {
+        base_url: 'https://acme-example.zendesk.com',
+        access_token: 'FAKE-zendesk-oauth-token-not-real',
+        token_type: 'Bearer',
+      },
+    ],
+    [
+      'slack-bot-token.yaml',
+      'slack-bot',
+      'slack-bot-token',
+      { access_token: 'xoxb-FAKE-not-real', token_type: 'Bearer' },
+    ],
+    [
       'shopify.yaml',
       'shopify-admin',
       'shopify-admin-token',

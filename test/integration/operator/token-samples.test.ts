@@ -19,7 +19,8 @@ import {
   secretText,
   waitForCondition,
 } from '../../support/kube.ts';
-import { startOAuthServer } from '../../support/oauth-fixtures.ts';
+import { AUDIENCE, startOAuthServer } from '../../support/oauth-fixtures.ts';
+import { generateClientKey } from '../../../tools/local-oauth-server.ts';
 import { startTestOperator } from '../../support/operator.ts';
 import { loadSample } from '../../support/samples.ts';
 
@@ -121,6 +122,41 @@ describe('token samples', () => {
     // The sample's template publishes a ready-made header.
     const secret = await getSecret(namespace, 'billing-api-token');
     expect(secretText(secret, 'Authorization')).toMatch(/^Bearer ey/);
+  });
+
+  it('oauth2-refresh-token.yaml: a user refresh token through a private_key_jwt OAuthClient, rotation persisted', async () => {
+    const namespace = await useTestNamespace('oauth2-rt');
+    const key = await generateClientKey('k1');
+    const server = await startOAuthServer({
+      accessTokenTtlSeconds: 60,
+      clients: [{ clientId: 'calendar', authMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }],
+    });
+    const seed = await server.issueRefreshToken('calendar', {
+      resource: AUDIENCE,
+      scope: 'offline_access read:users',
+    });
+    await startTestOperator({ namespace, caPem: server.caPem });
+    for (const object of sample('oauth2-refresh-token.yaml', (o) => {
+      if (o.kind === 'Secret' && o.metadata.name === 'calendar-client-key')
+        o.stringData = { privateKey: key.privateKeyPem, keyId: 'k1' };
+      else if (o.kind === 'Secret') o.stringData = { refreshToken: seed };
+      else if (o.kind === 'OAuthClient')
+        Object.assign(o.spec as object, {
+          issuer: server.issuer,
+          tokenEndpoint: server.tokenEndpoint,
+          clientId: 'calendar',
+        });
+      // The local server knows one API; the sample's scope is the calendar's.
+      else o.spec = { ...(o.spec as object), oauth2: { grant: 'refresh_token', resource: [AUDIENCE] } };
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    await waitForCondition(namespace, 'calendar-user', 'Ready', 'True', 'TokenValid');
+    const rotated = secretText(await getSecret(namespace, 'calendar-user-coffre-state'), 'refresh_token');
+    expect(rotated).toBeDefined();
+    expect(rotated).not.toBe(seed);
+    expect(await server.isActive(rotated ?? '')).toBe(true);
   });
 
   it('slack.yaml: rotating tokens through oauth.v2.access, the refresh token persisted', async () => {
