@@ -319,7 +319,13 @@ function tokenEndpointOf(
   }
   if (spec.type === 'twilio') {
     if (variant !== 'oauth-app')
-      return { kind: 'none', why: 'basic-auth credentials do not expire: no token endpoint' };
+      return {
+        kind: 'none',
+        why:
+          variant === undefined
+            ? "twilio connections hold static credentials unless the Secret has an OAuth app's clientId and clientSecret: no token endpoint yet"
+            : 'basic-auth credentials do not expire: no token endpoint',
+      };
     return {
       kind: 'static',
       url: `${operator.config.providers.twilioOAuthBaseUrl.replace(/\/+$/, '')}/v2/token`,
@@ -328,7 +334,13 @@ function tokenEndpointOf(
   }
   if (spec.type === 'zendesk') {
     if (variant !== 'oauth-client')
-      return { kind: 'none', why: 'an API token or a static OAuth token does not expire: no token endpoint' };
+      return {
+        kind: 'none',
+        why:
+          variant === undefined
+            ? 'zendesk connections mint tokens once the Secret has an OAuth client: no token endpoint yet'
+            : 'an API token or a static OAuth token does not expire: no token endpoint',
+      };
     const base = operator.config.providers.zendeskBaseUrl
       .replace('{subdomain}', spec.zendesk?.subdomain ?? '')
       .replace(/\/+$/, '');

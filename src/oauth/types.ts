@@ -9,7 +9,7 @@ export type { AuthMethod };
 export interface ClientConfig {
   /** Issuer URL: discovery starts here unless tokenEndpoint is set. For Shopify, `https://{shop}`. */
   issuer: string;
-  /** Static token endpoint: no discovery. For Slack and Shopify, overrides the vendor's endpoint. */
+  /** Static token endpoint: no discovery. For the vendor adapters, overrides the vendor's endpoint. */
   tokenEndpoint?: string;
   authMethod: AuthMethod;
   clientId: string;
