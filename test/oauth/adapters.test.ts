@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientConfig, TokenEngine, TokenRequest } from '../../src/oauth/index.ts';
 import { secret } from '../../src/secrets/secret-value.ts';
+import { sendJson, startLocalHttpsServer, type LocalHttpsServer } from '../../tools/local-https-server.ts';
 import { startLocalShopifyServer, type LocalShopifyServer } from '../../tools/local-shopify-server.ts';
 import { startLocalSlackServer, type LocalSlackServer } from '../../tools/local-slack-server.ts';
 import {
@@ -388,5 +389,52 @@ describe('Twilio (OAuth apps: /v2/token, form encoded, client credentials)', () 
       engine.getToken({ ...request(), grant: { type: 'refresh_token', refreshToken: secret('r') } }),
     );
     expect(error.code).toBe('invalid_configuration');
+  });
+});
+
+describe("Auth0's error shapes, through openid-client", () => {
+  let auth0: LocalHttpsServer;
+  let engine: TokenEngine;
+  let answer: { status: number; body: unknown } = { status: 401, body: {} };
+  beforeAll(async () => {
+    auth0 = await startLocalHttpsServer({
+      ca: authority.ca,
+      handler: (_req, res) => {
+        sendJson(res, answer.status, answer.body);
+      },
+    });
+    engine = localEngine(auth0.caPem);
+  });
+  afterAll(async () => {
+    await engine.close();
+    await auth0.stop();
+  });
+
+  const request = (): TokenRequest => ({
+    client: {
+      issuer: `${auth0.url}/`,
+      tokenEndpoint: `${auth0.url}/oauth/token`,
+      authMethod: 'client_secret_post',
+      clientId: 'm2m',
+      clientSecret: secret('wrong'),
+    },
+    grant: { type: 'client_credentials' },
+    audience: `${auth0.url}/api/v2/`,
+  });
+
+  it.each([
+    ['a wrong client secret (401 access_denied, "Unauthorized")', 401, 'invalid_client', 'Unauthorized'],
+    [
+      'a client without a grant for the API (403 access_denied)',
+      403,
+      'unauthorized_client',
+      'Client is not authorized to access',
+    ],
+  ])("maps %s to a terminal code naming Auth0's error", async (_title, status, code, description) => {
+    answer = { status, body: { error: 'access_denied', error_description: `${description} (m2m)` } };
+    const error = await rejection(localEngine(auth0.caPem).getToken(request()));
+    expect(error).toMatchObject({ code, retryable: false, status, serverError: 'access_denied' });
+    expect(error.message).toContain(`HTTP ${String(status)}, access_denied`);
+    expect(error.message).not.toContain(description);
   });
 });

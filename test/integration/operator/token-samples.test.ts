@@ -341,6 +341,36 @@ describe('token samples', () => {
     await zendesk.stop();
   });
 
+  it('zendesk.yaml with short tokens: renewed with the client credentials before they expire', async () => {
+    const namespace = await useTestNamespace('zendesk-renew');
+    const zendesk = await startLocalZendeskServer({
+      clientId: 'coffre',
+      clientSecret: 'zendesk-secret',
+      tokenLifetimeSeconds: 3,
+    });
+    await startTestOperator({
+      namespace,
+      caPem: zendesk.caPem,
+      flags: [`--zendesk-base-url=${zendesk.baseUrl}`],
+    });
+    for (const object of sample('zendesk.yaml', (o) => {
+      if (o.kind === 'Secret') o.stringData = { clientId: 'coffre', clientSecret: 'zendesk-secret' };
+      // Without expires_in the server's 3-second lifetime applies (Zendesk accepts no less than 300).
+      else delete (o.spec as { zendesk: { expiresInSeconds?: number } }).zendesk.expiresInSeconds;
+      return o;
+    })) {
+      await apply(namespace, object);
+    }
+    await waitForCondition(namespace, 'zendesk-support', 'Ready', 'True', 'TokenValid');
+    const published = async () =>
+      secretText(await getSecret(namespace, 'zendesk-support-token'), 'access_token');
+    const first = await published();
+    await expect.poll(published, { timeout: 15_000 }).not.toBe(first);
+    expect(zendesk.tokenRequests('client_credentials')).toBeGreaterThanOrEqual(2);
+    expect(condition(await getConnection(namespace, 'zendesk-support'), 'Expired')?.status).toBe('False');
+    await zendesk.stop();
+  });
+
   it("zendesk.yaml with a wrong client secret: Ready=False InvalidClient, with Zendesk's own error code", async () => {
     const namespace = await useTestNamespace('zendesk-bad');
     const zendesk = await startLocalZendeskServer({ clientId: 'coffre', clientSecret: 'zendesk-secret' });
