@@ -53,7 +53,12 @@ describe('the connection-type registry', () => {
     expect(OAuthClientTypes).toEqual(['auth0', 'oauth2']);
     const providers = createProviderRegistry();
     for (const type of ConnectionTypes) expect(providers[type]).toBe(connectionTypeRegistry[type].provider);
-    expect(tokenAdaptersOf().map((adapter) => adapter.flavour)).toEqual(['twilio', 'slack', 'shopify', 'zendesk']);
+    expect(tokenAdaptersOf().map((adapter) => adapter.flavour)).toEqual([
+      'twilio',
+      'slack',
+      'shopify',
+      'zendesk',
+    ]);
   });
 });
 
