@@ -41,6 +41,19 @@ describe('docs/providers', () => {
   });
 });
 
+describe('the samples the pages link', () => {
+  const pages = ConnectionTypes.map((type) => readFileSync(page(type), 'utf8')).join('\n');
+  const linked = [...pages.matchAll(/manifests\/samples\/([\w.-]+\.yaml)/g)].map((m) => m[1] ?? '');
+
+  it('exist', () => {
+    for (const file of linked) expect(sampleFiles(), file).toContain(file);
+  });
+
+  it.each(sampleFiles().filter((f) => f !== 'empty.yaml'))('include %s', (file) => {
+    expect(linked).toContain(file);
+  });
+});
+
 describe('samples', () => {
   const integration = filesUnder(join(root, 'test/integration'))
     .filter((f) => f.endsWith('.test.ts') && !f.endsWith('crds.test.ts'))
