@@ -315,6 +315,23 @@ export const options: readonly OptionSpec[] = [
     description: 'Base URL of a shop; {shop} is replaced by spec.shopify.shopDomain.',
   },
   {
+    path: 'providers.zendeskBaseUrl',
+    flag: '--zendesk-base-url',
+    env: 'COFFRE_ZENDESK_BASE_URL',
+    kind: 'string',
+    default: defaults.providers.zendeskBaseUrl,
+    description:
+      'Base URL of a Zendesk account (/oauth/tokens is under it); {subdomain} is replaced by spec.zendesk.subdomain.',
+  },
+  {
+    path: 'providers.twilioOAuthBaseUrl',
+    flag: '--twilio-oauth-base-url',
+    env: 'COFFRE_TWILIO_OAUTH_BASE_URL',
+    kind: 'string',
+    default: defaults.providers.twilioOAuthBaseUrl,
+    description: 'Base URL of the Twilio OAuth service (/v2/token is under it).',
+  },
+  {
     path: 'shutdownGraceMs',
     flag: '--shutdown-grace',
     env: 'COFFRE_SHUTDOWN_GRACE',
@@ -511,6 +528,8 @@ function validate(config: Config, flagName: (path: string) => string): void {
   for (const [path, url] of [
     ['providers.slackApiBaseUrl', config.providers.slackApiBaseUrl],
     ['providers.shopifyBaseUrl', config.providers.shopifyBaseUrl.replace('{shop}', 'shop.example.com')],
+    ['providers.zendeskBaseUrl', config.providers.zendeskBaseUrl.replace('{subdomain}', 'acme')],
+    ['providers.twilioOAuthBaseUrl', config.providers.twilioOAuthBaseUrl],
   ] as const) {
     check.require(URL.canParse(url), (name) => `${name(path, url)} must be a URL`);
   }

@@ -34,6 +34,10 @@ export const defaults = {
     slackApiBaseUrl: 'https://slack.com/api',
     /** `{shop}` is replaced by the shop domain. */
     shopifyBaseUrl: 'https://{shop}',
+    /** `{subdomain}` is replaced by spec.zendesk.subdomain. */
+    zendeskBaseUrl: 'https://{subdomain}.zendesk.com',
+    /** Twilio's OAuth service (`/v2/token` is under it). */
+    twilioOAuthBaseUrl: 'https://oauth.twilio.com',
   },
   kube: {
     /** Deadline of an ordinary API request (lists pages, Lease reads and writes). */

@@ -317,6 +317,35 @@ function tokenEndpointOf(
       .replace(/\/+$/, '');
     return { kind: 'static', url: `${base}/admin/oauth/access_token`, from: 'the shop domain' };
   }
+  if (spec.type === 'twilio') {
+    if (variant !== 'oauth-app')
+      return {
+        kind: 'none',
+        why:
+          variant === undefined
+            ? "twilio connections hold static credentials unless the Secret has an OAuth app's clientId and clientSecret: no token endpoint yet"
+            : 'basic-auth credentials do not expire: no token endpoint',
+      };
+    return {
+      kind: 'static',
+      url: `${operator.config.providers.twilioOAuthBaseUrl.replace(/\/+$/, '')}/v2/token`,
+      from: 'the Twilio OAuth service',
+    };
+  }
+  if (spec.type === 'zendesk') {
+    if (variant !== 'oauth-client')
+      return {
+        kind: 'none',
+        why:
+          variant === undefined
+            ? 'zendesk connections mint tokens once the Secret has an OAuth client: no token endpoint yet'
+            : 'an API token or a static OAuth token does not expire: no token endpoint',
+      };
+    const base = operator.config.providers.zendeskBaseUrl
+      .replace('{subdomain}', spec.zendesk?.subdomain ?? '')
+      .replace(/\/+$/, '');
+    return { kind: 'static', url: `${base}/oauth/tokens`, from: 'the Zendesk subdomain' };
+  }
   return { kind: 'none', why: 'no token endpoint known for this connection' };
 }
 

@@ -27,6 +27,11 @@ export const troubleshooting: readonly TroubleshootingRow[] = [
     action: '`kubectl describe oac NAME` in the same namespace.',
   },
   {
+    reasons: [Reason.CredentialsRetiring],
+    action:
+      'Ready=True: published, but the service retires these credentials on the date the message names (Zendesk API tokens: 2027-04-30). Move to the mode the message names ([docs/providers/](providers/)).',
+  },
+  {
     reasons: [Reason.InvalidSpec],
     action:
       'The message names the field. The API server normally refuses such objects; this appears for objects stored before a CRD upgrade.',

@@ -51,6 +51,8 @@ export const DEFAULT_LIMITS: TokenEngineLimits = {
 
 export interface TokenRequestEvent {
   host: string;
+  /** The client's ID (not a secret): tokens minted per client are what Auth0 bills. */
+  clientId: string;
   flavour: Flavour;
   grant: Grant['type'];
   outcome: 'success' | OAuthErrorCode;
@@ -184,6 +186,7 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
         const tokenSet = await send();
         const event: TokenRequestEvent = {
           host,
+          clientId: request.client.clientId,
           flavour,
           grant,
           outcome: 'success',
@@ -214,6 +217,7 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
       if (error.code === 'rate_limited' && sent) budget.penalize(host, error.retryAfterMs);
       const event: TokenRequestEvent = {
         host,
+        clientId: request.client.clientId,
         flavour,
         grant,
         outcome: error.code,

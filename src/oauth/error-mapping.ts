@@ -60,6 +60,12 @@ export function fromHttpResponse(
   if (status === 429)
     return new OAuthError('rate_limited', message(context, 'was rate limited', detail), options);
   if (status >= 500) return new OAuthError('server_error', message(context, 'failed', detail), options);
+  // Auth0 answers a wrong client secret with 401 access_denied, and a client without a grant for the
+  // API with 403 access_denied: both need a human, unlike the generic reading of access_denied.
+  if (serverError === 'access_denied' && (status === 401 || status === 403)) {
+    const code = status === 401 ? 'invalid_client' : 'unauthorized_client';
+    return new OAuthError(code, message(context, 'was refused', detail), options);
+  }
   if (serverError !== undefined) return fromServerError(serverError, context, options, detail);
   if (status === 401)
     return new OAuthError('invalid_client', message(context, 'was refused', detail), options);

@@ -1,4 +1,5 @@
-// A token adapter: the token client for a vendor whose endpoint openid-client cannot use (Slack, Shopify).
+// A token adapter: the token client for a vendor whose endpoint openid-client cannot use (Slack, Shopify,
+// Zendesk, Twilio).
 // Adapters live with their connection type (src/connection-types/<type>/token-adapter.ts) and are given
 // to the engine by the composition root; a request names its adapter by `flavour`.
 import type { AdapterContext } from './adapters/json-post.ts';

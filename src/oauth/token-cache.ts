@@ -248,5 +248,6 @@ export function tokenCacheKey(request: TokenRequest, salt: Uint8Array): string {
     audience: request.audience === undefined || request.audience === '' ? null : request.audience,
     resource: sortedUnique(request.resource),
     scopes: sortedUnique(request.scopes),
+    ...(request.expiresInSeconds === undefined ? {} : { expiresInSeconds: request.expiresInSeconds }),
   });
 }

@@ -9,7 +9,7 @@ export type { AuthMethod };
 export interface ClientConfig {
   /** Issuer URL: discovery starts here unless tokenEndpoint is set. For Shopify, `https://{shop}`. */
   issuer: string;
-  /** Static token endpoint: no discovery. For Slack and Shopify, overrides the vendor's endpoint. */
+  /** Static token endpoint: no discovery. For the vendor adapters, overrides the vendor's endpoint. */
   tokenEndpoint?: string;
   authMethod: AuthMethod;
   clientId: string;
@@ -35,6 +35,8 @@ export interface TokenRequest {
   /** RFC 8707 resource indicators (repeatable). */
   resource?: string[];
   scopes?: string[];
+  /** The access token lifetime to ask for, for endpoints that take one (Zendesk's `expires_in`). */
+  expiresInSeconds?: number;
   flavour?: Flavour;
   /**
    * Requests in different partitions never share a token, whatever else they have in common. The

@@ -1,6 +1,6 @@
 // Prometheus metrics, created once per process by createMetrics() (no global registry). Labels carry
-// nothing secret and nothing unbounded beyond namespace, name, type, controller and the token
-// endpoint's host. docs/operations.md documents every series.
+// nothing secret and nothing unbounded beyond namespace, name, type, controller, the token endpoint's
+// host and the OAuth client ID (bounded: see observers.ts). docs/operations.md documents every series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ExpiringTokenTypes } from '../connection-types/definitions.ts';
 
@@ -10,6 +10,7 @@ export interface Metrics {
   refreshes: Counter<'type' | 'result' | 'reason'>;
   tokenRequests: Counter<'host' | 'outcome'>;
   sharedTokenHits: Counter<'host'>;
+  tokensMinted: Counter<'host' | 'client_id'>;
   connections: Gauge<'ready' | 'reason'>;
   reconciles: Counter<'controller' | 'outcome'>;
   reconcileDuration: Histogram<'controller' | 'outcome'>;
@@ -75,6 +76,12 @@ export function createMetrics(version: string): Metrics {
       name: 'coffre_token_requests_total',
       help: 'Requests sent to token endpoints, by host and outcome (success, rate_limited, an error code).',
       labelNames: ['host', 'outcome'],
+      registers: [registry],
+    }),
+    tokensMinted: new Counter({
+      name: 'coffre_tokens_minted_total',
+      help: 'Tokens token endpoints issued to coffre, by host and OAuth client ID (what Auth0 bills as machine-to-machine tokens); a shared token counts once.',
+      labelNames: ['host', 'client_id'],
       registers: [registry],
     }),
     sharedTokenHits: new Counter({

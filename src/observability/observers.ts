@@ -55,14 +55,26 @@ export const MAX_HOST_LABELS = 50;
  */
 const NEVER_SENT: ReadonlySet<string> = new Set(['endpoint_refused', 'insecure_url']);
 
-export function tokenEngineMetrics(metrics: Metrics, maxHosts = MAX_HOST_LABELS): TokenEngineObserver {
+/** OAuth clients with a series of their own in the minted-tokens counter; the rest are `other`. */
+export const MAX_CLIENT_LABELS = 200;
+
+export function tokenEngineMetrics(
+  metrics: Metrics,
+  maxHosts = MAX_HOST_LABELS,
+  maxClients = MAX_CLIENT_LABELS,
+): TokenEngineObserver {
   const host = createBoundedLabel(maxHosts);
+  // A client ID is not secret (it is in OAuthClient specs, and in every token's claims), but whoever
+  // writes a connection chooses it: bounded like the host.
+  const client = createBoundedLabel(maxClients);
   return {
     tokenRequest: (event) => {
       // coffre_token_requests_total counts requests sent, as documented: not a request stopped by the
       // local rate budget, a configuration or discovery failure, or the SSRF guard.
       if (!event.sent || NEVER_SENT.has(event.outcome)) return;
       metrics.tokenRequests.inc({ host: host(event.host), outcome: event.outcome });
+      if (event.outcome === 'success')
+        metrics.tokensMinted.inc({ host: host(event.host), client_id: client(event.clientId) });
     },
     cacheHit: (event) => {
       metrics.sharedTokenHits.inc({ host: host(event.host) });

@@ -10,6 +10,10 @@ export interface ProvidersConfig {
   slackApiBaseUrl: string;
   /** `{shop}` is replaced by the shop domain. */
   shopifyBaseUrl: string;
+  /** `{subdomain}` is replaced by the Zendesk subdomain. */
+  zendeskBaseUrl: string;
+  /** Twilio's OAuth service; the token endpoint is `{base}/v2/token`. */
+  twilioOAuthBaseUrl: string;
 }
 
 export interface ProviderInput {
@@ -42,6 +46,11 @@ export interface StaticPlan {
   variant: string;
   /** Published keys and values (see the type's definition.ts). */
   data: ReadonlyMap<string, SecretValue>;
+  /**
+   * The service retires this kind of credential: published all the same, with this message (which says
+   * when, and what to use instead) on Ready (reason CredentialsRetiring) and in a Warning event.
+   */
+  retiring?: string;
 }
 
 export interface TokenPlan {

@@ -69,6 +69,7 @@ export const Reason = {
   // Ready=True
   TokenValid: 'TokenValid',
   CredentialsPublished: 'CredentialsPublished',
+  CredentialsRetiring: 'CredentialsRetiring',
   ClientReady: 'ClientReady',
   RenewalFailing: 'RenewalFailing',
   // Progress
@@ -128,6 +129,12 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     conditions: 'Ready=True',
     meaning: 'Static credentials were validated and published to the target Secret.',
     action: 'None.',
+  },
+  CredentialsRetiring: {
+    conditions: 'Ready=True',
+    meaning:
+      'Static credentials were published, but the service retires this kind of credential; the message says when (Zendesk API tokens: 2027-04-30) and what to use instead. A Warning event says it once.',
+    action: 'Move to the credentials the message names (docs/providers/<type>.md) before that date.',
   },
   ClientReady: {
     conditions: 'Ready=True (OAuthClient)',

@@ -23,6 +23,8 @@ export const reasonHealth: Readonly<Record<Reason, ReasonHealth>> = {
   ClientReady: 'ready',
   // Ready=True: the published token still serves; the health follows the reason of the failure.
   RenewalFailing: 'ready',
+  // Ready=True: published; the service retires these credentials on a date (a Warning says which).
+  CredentialsRetiring: 'ready',
   Reconciling: 'progressing',
   Renewing: 'progressing',
   NoCredentialsRef: 'empty',

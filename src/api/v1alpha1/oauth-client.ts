@@ -61,7 +61,7 @@ export const OAuthClientSpecSchema = Type.Object(
     ),
     authMethod: Type.Optional(
       StringEnum(AuthMethods, {
-        description: `How the client authenticates at the token endpoint. Defaults to \`${DEFAULT_AUTH_METHOD}\` (resolved by the operator, never written into spec). Immutable.`,
+        description: `How the client authenticates at the token endpoint. Defaults to \`${DEFAULT_AUTH_METHOD}\` (resolved by the operator, never written into spec), the method every OAuth 2.0 server must support. Immutable. Auth0 applications default to \`client_secret_post\` and refuse another method: set it for Auth0 (docs/decisions/0007).`,
       }),
     ),
     clientId: Type.String({

@@ -115,8 +115,12 @@ export function HttpsUrl(description: string, extra: KubeSchemaOptions = {}): TU
   });
 }
 
-/** A DNS host name (with at least one dot) or IPv4 address, optionally with a port; no scheme, no path. */
-export function HostName(description: string, extra: KubeSchemaOptions = {}): TUnsafe<string> {
+/**
+ * A DNS host name (with at least one dot) or IPv4 address, optionally with a port; no scheme, no path.
+ * `field` (e.g. `spec.auth0.domain`) is named in the rule's message, so that `https://...` or a path is
+ * refused with a sentence that says which field and what to write, not only the pattern.
+ */
+export function HostName(description: string, field: string, extra: KubeSchemaOptions = {}): TUnsafe<string> {
   return Type.Unsafe<string>({
     type: 'string',
     minLength: 3,
@@ -124,6 +128,14 @@ export function HostName(description: string, extra: KubeSchemaOptions = {}): TU
     pattern: HOST_PATTERN,
     description,
     ...extra,
+    [VALIDATIONS]: [
+      {
+        rule: "!self.contains('/')",
+        message: `${field} must be a host name such as acme.eu.auth0.com, without a scheme (https://) or a path; a :port is allowed`,
+        check: (self: string) => !self.includes('/'),
+      },
+      ...(extra[VALIDATIONS] ?? []),
+    ],
   });
 }
 

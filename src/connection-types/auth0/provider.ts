@@ -1,4 +1,5 @@
-// auth0: an M2M application's client credentials grant; the audience defaults to the tenant's Management API.
+// auth0: an M2M application's client credentials grant; the audience defaults to the tenant's Management
+// API, whose identifier keeps the tenant's own domain when tokens come through a custom domain.
 import { auth0Definition } from './definition.ts';
 import type { ClientConfig } from '../../oauth/index.ts';
 import { matchVariant } from '../../providers/credentials.ts';
@@ -32,7 +33,8 @@ export const auth0Provider: Provider<'auth0'> = {
       request: {
         client,
         grant: { type: 'client_credentials' },
-        audience: settings?.audience ?? `https://${domain}/api/v2/`,
+        // A custom domain serves tokens, but the Management API keeps the tenant's own identifier.
+        audience: settings?.audience ?? `https://${settings?.tenantDomain ?? domain}/api/v2/`,
         ...(settings?.scopes === undefined ? {} : { scopes: settings.scopes }),
       },
       publish: (token) => publishToken(token),

@@ -1,4 +1,5 @@
-// shopify: an admin API access token, or the client credentials grant of an app in its own organisation.
+// shopify: an admin API access token, the client credentials grant of an app in its own organisation,
+// or an expiring offline token renewed with its rotating refresh token.
 import { shopifyDefinition } from './definition.ts';
 import { shopifyTokenAdapter } from './token-adapter.ts';
 import { secret } from '../../secrets/secret-value.ts';
@@ -9,7 +10,7 @@ import { staticBearer, trimmed } from '../../providers/shape.ts';
 
 export const shopifyProvider: Provider<'shopify'> = {
   type: 'shopify',
-  plan({ spec, credentials, config }: ProviderInput): Plan {
+  plan({ spec, credentials, rotatedRefreshToken, config }: ProviderInput): Plan {
     const shopDomain = spec.shopify?.shopDomain ?? '';
     const match = matchVariant(shopifyDefinition.variants, credentials);
     if (!match.ok) return { kind: 'missing', keys: match.missing, variant: match.variantName };
@@ -23,9 +24,12 @@ export const shopifyProvider: Provider<'shopify'> = {
       );
     }
     const base = config.shopifyBaseUrl.replace('{shop}', shopDomain).replace(/\/+$/, '');
+    const refreshToken = match.values.has('refreshToken')
+      ? (rotatedRefreshToken ?? trimmed(match.values, 'refreshToken'))
+      : undefined;
     return {
       kind: 'token',
-      variant: match.variant.name,
+      variant: refreshToken === undefined ? 'client-credentials' : 'offline-token',
       request: {
         client: {
           issuer: new URL(base).origin,
@@ -34,10 +38,20 @@ export const shopifyProvider: Provider<'shopify'> = {
           clientId: trimmed(match.values, 'clientId').reveal(),
           clientSecret: trimmed(match.values, 'clientSecret'),
         },
-        grant: { type: 'client_credentials' },
+        grant:
+          refreshToken === undefined
+            ? { type: 'client_credentials' }
+            : { type: 'refresh_token', refreshToken },
+        // Not sent (Shopify takes no scope parameter): compared with the granted scope.
         ...(spec.shopify?.scopes === undefined ? {} : { scopes: spec.shopify.scopes }),
         flavour: shopifyTokenAdapter.flavour,
       },
+      ...(refreshToken === undefined
+        ? {}
+        : {
+            refreshTokenSource:
+              rotatedRefreshToken === undefined ? ('credentials' as const) : ('rotated' as const),
+          }),
       publish: (token) => new Map([...publishToken(token), ['shop_domain', shop]]),
     };
   },

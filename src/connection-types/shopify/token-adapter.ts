@@ -1,9 +1,10 @@
-// Shopify's Admin API token endpoint (`https://{shop}/admin/oauth/access_token`) with the client
-// credentials grant, which openid-client rejects: the response has no token_type. Credentials go in a
-// JSON body, as Shopify documents.
+// Shopify's Admin API token endpoint (`https://{shop}/admin/oauth/access_token`), which openid-client
+// rejects: the response has no token_type. Credentials go in a JSON body, as Shopify documents, with the
+// client credentials grant or, for expiring offline tokens, the refresh_token grant: Shopify answers
+// with a new refresh token each time (a rotation the reconciler persists before use). No scope is sent:
+// Shopify takes none; the app's configured scopes come back in `scope`, comma separated.
 import { secret } from '../../secrets/secret-value.ts';
 import { fromHttpResponse } from '../../oauth/error-mapping.ts';
-import { OAuthError } from '../../oauth/errors.ts';
 import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
@@ -27,12 +28,6 @@ export function shopifyTokenEndpoint(request: TokenRequest): URL {
 
 export async function requestShopifyToken(context: AdapterContext, request: TokenRequest): Promise<TokenSet> {
   const { client, grant } = request;
-  if (grant.type !== 'client_credentials') {
-    throw new OAuthError(
-      'invalid_configuration',
-      'Shopify tokens are obtained with the client_credentials grant only',
-    );
-  }
   const clientSecret = requiredClientSecret(client, 'Shopify needs clientId and clientSecret');
   const endpoint = shopifyTokenEndpoint(request);
 
@@ -43,7 +38,8 @@ export async function requestShopifyToken(context: AdapterContext, request: Toke
     JSON.stringify({
       client_id: client.clientId,
       client_secret: clientSecret.reveal(),
-      grant_type: 'client_credentials',
+      grant_type: grant.type,
+      ...(grant.type === 'refresh_token' ? { refresh_token: grant.refreshToken.reveal() } : {}),
     }),
     { 'content-type': 'application/json' },
   );
@@ -60,12 +56,14 @@ export async function requestShopifyToken(context: AdapterContext, request: Toke
   if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
   const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
   const grantedScopes = parseScope(body.scope, /[ ,]+/);
+  const refreshToken = grant.type === 'refresh_token' ? stringField(body, 'refresh_token') : undefined;
   return {
     accessToken: secret(accessToken),
     tokenType: tokenTypeOf(body),
     issuedAt,
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(grantedScopes === undefined ? {} : { grantedScopes }),
+    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
   };
 }
 

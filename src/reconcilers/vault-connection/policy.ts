@@ -64,7 +64,7 @@ export interface TokenToRequest {
 export type Decision =
   /** Nothing to publish: report why (invalid spec, empty, blocked). */
   | { kind: 'report'; outcome: Outcome }
-  | { kind: 'publish-static'; data: ReadonlyMap<string, SecretValue> }
+  | { kind: 'publish-static'; data: ReadonlyMap<string, SecretValue>; retiring?: string }
   /** The published token is good until refreshAt: request and write nothing (a quiet restart). */
   | {
       kind: 'reuse';
@@ -305,7 +305,11 @@ export function decide(observed: Observed, env: PolicyEnv): Decision {
         },
       };
     case 'static':
-      return { kind: 'publish-static', data: plan.data };
+      return {
+        kind: 'publish-static',
+        data: plan.data,
+        ...(plan.retiring === undefined ? {} : { retiring: plan.retiring }),
+      };
     case 'token':
       return decideToken(observed, env, plan, seed);
   }
@@ -404,7 +408,7 @@ export function judgeToken(
     const record = publishedRecord(connection, observed.target, key);
     const previouslyExtra = (record?.grantedScopes ?? []).filter((s) => !requested.includes(s));
     if (previouslyExtra.join(' ') !== extra.join(' ')) scopesWarning = message;
-    const strict = connection.spec.auth0?.strictScopes ?? connection.spec.oauth2?.strictScopes ?? false;
+    const strict = strictScopesOf(connection);
     if (strict) {
       return {
         persist,
@@ -436,6 +440,13 @@ export function judgeToken(
       },
     },
   };
+}
+
+/** `spec.<type>.strictScopes`, for every type whose settings have it (auth0, oauth2, shopify, zendesk). */
+export function strictScopesOf(connection: VaultConnection): boolean {
+  const { spec } = connection;
+  const settings = (spec as Record<string, unknown>)[spec.type] as { strictScopes?: unknown } | undefined;
+  return settings?.strictScopes === true;
 }
 
 /** The granted-scopes annotation holds at most this many bytes (annotations share 256 KiB in all). */

@@ -67,7 +67,10 @@ const REPORT: ReportKind = {
   normallyFalse: new Set([ConditionType.Empty, ConditionType.Expired]),
   unannounced: new Set([ConditionType.Reconciling, ConditionType.Stalled]),
   isWarning: (c) =>
-    (c.type === ConditionType.Ready && (c.status !== 'True' || c.reason === Reason.RenewalFailing)) ||
+    (c.type === ConditionType.Ready &&
+      (c.status !== 'True' ||
+        c.reason === Reason.RenewalFailing ||
+        c.reason === Reason.CredentialsRetiring)) ||
     (c.type === ConditionType.Expired && c.status === 'True'),
 };
 
@@ -193,7 +196,13 @@ export class VaultConnectionReconciler implements Reconciler {
         const published = await this.#publish(observed, decision.data, {}, recordKey, context);
         result =
           published.outcome === undefined
-            ? ending({ kind: 'static-published' }, { target: published.target, wrote: published.wrote })
+            ? ending(
+                {
+                  kind: 'static-published',
+                  ...(decision.retiring === undefined ? {} : { retiring: decision.retiring }),
+                },
+                { target: published.target, wrote: published.wrote },
+              )
             : ending(published.outcome, { target: published.target });
         break;
       }

@@ -12,7 +12,8 @@ export type Outcome =
   | { kind: 'empty'; reason: Reason; message: string }
   /** Credentials exist (or cannot be told) but a human must act: the reason says what. */
   | { kind: 'blocked'; reason: Reason; message: string; credentials: 'present' | 'unknown' }
-  | { kind: 'static-published' }
+  /** `retiring`: the service retires these credentials; the message says when and what to use. */
+  | { kind: 'static-published'; retiring?: string }
   | { kind: 'token-valid' }
   /**
    * `requestHash`: what the failed request was for. When the published token was obtained for the same
@@ -141,12 +142,19 @@ function readinessConditions(input: StatusInput): DesiredCondition[] {
       ];
     case 'static-published':
       return [
-        condition(
-          ConditionType.Ready,
-          'True',
-          Reason.CredentialsPublished,
-          `credentials published to Secret ${secretName}`,
-        ),
+        outcome.retiring === undefined
+          ? condition(
+              ConditionType.Ready,
+              'True',
+              Reason.CredentialsPublished,
+              `credentials published to Secret ${secretName}`,
+            )
+          : condition(
+              ConditionType.Ready,
+              'True',
+              Reason.CredentialsRetiring,
+              `credentials published to Secret ${secretName}, but ${outcome.retiring}`,
+            ),
         present,
         expiredCondition(input),
       ];

@@ -74,6 +74,29 @@ describe('CRDs on the real API server', () => {
     },
   );
 
+  it.each([
+    ['a scheme', 'https://acme.eu.auth0.com'],
+    ['a path', 'acme.eu.auth0.com/api/v2/'],
+  ])(
+    'refuses an auth0 domain with %s in a sentence naming spec.auth0.domain, and accepts a port',
+    async (_what, domain) => {
+      const namespace = await useTestNamespace('auth0-domain');
+      const status = await expectApiError(() =>
+        objectsApi().create(inNamespace(vaultConnection({ type: 'auth0', auth0: { domain } }), namespace)),
+      );
+      expect(status.code).toBe(422);
+      expect(status.message).toContain(
+        'spec.auth0.domain must be a host name such as acme.eu.auth0.com, without a scheme (https://) or a path; a :port is allowed',
+      );
+      await objectsApi().create(
+        inNamespace(
+          vaultConnection({ type: 'auth0', auth0: { domain: '127.0.0.1:8443' } }, 'local'),
+          namespace,
+        ),
+      );
+    },
+  );
+
   it('refuses a change of an OAuthClient issuer and accepts a change of its clientId', async () => {
     const namespace = await useTestNamespace('immutable');
     const api = objectsApi();

@@ -120,10 +120,10 @@ describe('kubectl coffre check', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(line(run.stdout, 'credentials Secret')).toMatch(
-      /warn\s+credentials Secret\s+Secret twilio lacks required keys \(KeysMissing\) — api-key: accountSid, apiKeySid, apiKeySecret \(missing\) \| auth-token: accountSid, authToken \(missing\)$/,
+      /warn\s+credentials Secret\s+Secret twilio lacks required keys \(KeysMissing\) — api-key: accountSid, apiKeySid, apiKeySecret \(missing\) \| auth-token: accountSid, authToken \(missing\) \| oauth-app: clientId \(missing\), clientSecret \(missing\)$/,
     );
     expect(run.stdout).toMatch(
-      /skip\s+token endpoint\s+twilio connections hold static credentials: no token endpoint/,
+      /skip\s+token endpoint\s+twilio connections hold static credentials unless the Secret has an OAuth app's clientId and clientSecret: no token endpoint yet/,
     );
     expect(run.stdout).toMatch(
       /warn\s+operator reports\s+Ready=False KeysMissing: .*\n\s+What to do: The connection is Empty: create the Secret \(or add the keys the message names\)\. Nothing is broken; coffre picks it up at once\.\n/,

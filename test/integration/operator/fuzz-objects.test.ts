@@ -121,6 +121,8 @@ describe('the operator under ≥ 10,000 generated objects', () => {
             '--workers=8',
             `--slack-api-base-url=${server.issuer}/slack`,
             `--shopify-base-url=${server.issuer}/{shop}`,
+            `--zendesk-base-url=${server.issuer}/zendesk`,
+            `--twilio-oauth-base-url=${server.issuer}/twilio`,
           ],
         });
         const http = createKubeHttp(clusterKubeConfig());

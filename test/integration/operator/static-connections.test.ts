@@ -8,7 +8,15 @@ import {
   MANAGED_BY_LABEL,
 } from '../../../src/api/v1alpha1/metadata-keys.ts';
 import { useTestNamespace } from '../../support/cluster.ts';
-import { apply, condition, getSecret, remove, secretText, waitForCondition } from '../../support/kube.ts';
+import {
+  apply,
+  condition,
+  getSecret,
+  kube,
+  remove,
+  secretText,
+  waitForCondition,
+} from '../../support/kube.ts';
 import { startTestOperator } from '../../support/operator.ts';
 import { loadSample } from '../../support/samples.ts';
 
@@ -51,14 +59,30 @@ describe('static connections', () => {
       },
     ],
     [
-      'zendesk.yaml',
-      'zendesk-support',
-      'zendesk-support-token',
+      'twilio-auth-token.yaml',
+      'twilio-account',
+      'twilio-account-token',
+      {
+        account_sid: 'AC00000000000000000000000000000000',
+        username: 'AC00000000000000000000000000000000',
+        password: 'FAKE-auth-token-not-real',
+      },
+    ],
+    [
+      'zendesk-oauth-token.yaml',
+      'zendesk-static',
+      'zendesk-static-token',
       {
         base_url: 'https://acme-example.zendesk.com',
-        username: 'agent@example.com/token',
-        password: 'FAKE-api-token-not-real',
+        access_token: 'FAKE-zendesk-oauth-token-not-real',
+        token_type: 'Bearer',
       },
+    ],
+    [
+      'slack-bot-token.yaml',
+      'slack-bot',
+      'slack-bot-token',
+      { access_token: 'xoxb-FAKE-not-real', token_type: 'Bearer' },
     ],
     [
       'shopify.yaml',
@@ -92,6 +116,39 @@ describe('static connections', () => {
       name,
       controller: true,
     });
+  });
+
+  it('zendesk-api-token.yaml: publishes the API token, Ready with CredentialsRetiring and a Warning naming 2027-04-30', async () => {
+    const namespace = await useTestNamespace('zendesk-legacy');
+    await startTestOperator({ namespace });
+    await applySample(namespace, 'zendesk-api-token.yaml');
+    const connection = await waitForCondition(
+      namespace,
+      'zendesk-legacy',
+      'Ready',
+      'True',
+      'CredentialsRetiring',
+    );
+    expect(condition(connection, 'Ready')?.message).toContain('Zendesk deactivates API tokens on 2027-04-30');
+    const secret = await getSecret(namespace, 'zendesk-legacy-token');
+    expect(
+      Object.fromEntries(Object.keys(secret?.data ?? {}).map((key) => [key, secretText(secret, key)])),
+    ).toEqual({
+      base_url: 'https://acme-example.zendesk.com',
+      username: 'agent@example.com/token',
+      password: 'FAKE-api-token-not-real',
+    });
+    const warningsOf = async () =>
+      (
+        await kube().json<{ items: { type: string; reason: string; message: string }[] }>(
+          `/api/v1/namespaces/${namespace}/events`,
+        )
+      ).items.filter((e) => e.type === 'Warning' && e.reason === 'CredentialsRetiring');
+    await expect.poll(async () => (await warningsOf()).length, { timeout: 10_000 }).toBe(1);
+    const warnings = await warningsOf();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('2027-04-30');
+    expect(JSON.stringify(warnings)).not.toContain('FAKE-api-token-not-real');
   });
 
   it('reports an empty connection as Empty, then Ready when its Secret appears', async () => {

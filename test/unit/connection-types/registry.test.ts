@@ -49,11 +49,16 @@ describe('the connection-type registry', () => {
   });
 
   it('should derive the expiring types, the OAuthClient types, the providers and the token adapters', () => {
-    expect(ExpiringTokenTypes).toEqual(['auth0', 'oauth2', 'slack', 'shopify']);
+    expect(ExpiringTokenTypes).toEqual(['auth0', 'oauth2', 'twilio', 'slack', 'shopify', 'zendesk']);
     expect(OAuthClientTypes).toEqual(['auth0', 'oauth2']);
     const providers = createProviderRegistry();
     for (const type of ConnectionTypes) expect(providers[type]).toBe(connectionTypeRegistry[type].provider);
-    expect(tokenAdaptersOf().map((adapter) => adapter.flavour)).toEqual(['slack', 'shopify']);
+    expect(tokenAdaptersOf().map((adapter) => adapter.flavour)).toEqual([
+      'twilio',
+      'slack',
+      'shopify',
+      'zendesk',
+    ]);
   });
 });
 

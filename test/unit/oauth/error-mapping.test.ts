@@ -102,6 +102,26 @@ describe('fromHttpResponse', () => {
       undefined,
     ],
     ['403 without a code', 403, {}, undefined, clientCredentials, 'invalid_response', true, undefined],
+    [
+      "401 access_denied (Auth0's wrong client secret)",
+      401,
+      {},
+      'access_denied',
+      clientCredentials,
+      'invalid_client',
+      false,
+      undefined,
+    ],
+    [
+      "403 access_denied (Auth0's client without a grant for the API)",
+      403,
+      {},
+      'access_denied',
+      clientCredentials,
+      'unauthorized_client',
+      false,
+      undefined,
+    ],
   ])('maps %s', (_name, status, headers, serverError, context, code, retryable, retryAfterMs) => {
     const error = fromHttpResponse(status, new Headers(headers), serverError, context);
     expect(error).toBeInstanceOf(OAuthError);

@@ -5,6 +5,7 @@ import { tokenEngineMetrics } from '../../../src/observability/observers.ts';
 
 const base: TokenRequestEvent = {
   host: 'idp.example.com',
+  clientId: 'm2m',
   flavour: 'standard',
   grant: 'client_credentials',
   outcome: 'success',

@@ -5,7 +5,12 @@ import { createProviderRegistry } from '../../../src/providers/registry.ts';
 import { secret, type SecretValue } from '../../../src/secrets/secret-value.ts';
 
 const providers = createProviderRegistry();
-const config = { slackApiBaseUrl: 'https://slack.com/api', shopifyBaseUrl: 'https://{shop}' };
+const config = {
+  slackApiBaseUrl: 'https://slack.com/api',
+  shopifyBaseUrl: 'https://{shop}',
+  zendeskBaseUrl: 'https://{subdomain}.zendesk.com',
+  twilioOAuthBaseUrl: 'https://oauth.twilio.com',
+};
 
 function plan(
   spec: VaultConnectionSpec,
@@ -199,6 +204,140 @@ describe('token providers', () => {
     });
     expect(data.get('token_type')?.reveal()).toBe('Bearer');
     expect(data.get('expires_at')?.reveal()).toBe('1970-01-01T12:00:00Z');
+  });
+
+  it('zendesk: an OAuth client mints with client credentials at /oauth/tokens, with scopes and lifetime', () => {
+    const result = plan(
+      {
+        type: 'zendesk',
+        zendesk: { subdomain: 'acme', scopes: ['tickets:read', 'users:read'], expiresInSeconds: 7200 },
+      },
+      { clientId: ' coffre ', clientSecret: 's' },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('client-credentials');
+    expect(result.request.client.tokenEndpoint).toBe('https://acme.zendesk.com/oauth/tokens');
+    expect(result.request.client.clientId).toBe('coffre');
+    expect(result.request.grant).toEqual({ type: 'client_credentials' });
+    expect(result.request.scopes).toEqual(['tickets:read', 'users:read']);
+    expect(result.request.expiresInSeconds).toBe(7200);
+    expect(result.request.flavour).toBe('zendesk');
+    expect(result.refreshTokenSource).toBeUndefined();
+    const data = result.publish({
+      accessToken: secret('t'),
+      tokenType: 'Bearer',
+      issuedAt: 0,
+      expiresAt: 7_200_000,
+    });
+    expect(Object.fromEntries([...data].map(([k, v]) => [k, v.reveal()]))).toEqual({
+      base_url: 'https://acme.zendesk.com',
+      access_token: 't',
+      token_type: 'Bearer',
+      expires_at: '1970-01-01T02:00:00Z',
+    });
+  });
+
+  it.each([
+    ['should start from the refresh token of the credentials Secret', undefined, 'seed', 'credentials'],
+    ['should prefer the rotation coffre persisted', secret('rotated'), 'rotated', 'rotated'],
+  ] as const)('zendesk: %s', (_title, rotated, expected, source) => {
+    const result = plan(
+      { type: 'zendesk', zendesk: { subdomain: 'acme' } },
+      { clientId: 'c', clientSecret: 's', refreshToken: 'seed' },
+      rotated === undefined ? {} : { rotatedRefreshToken: rotated },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('refresh-token');
+    if (result.request.grant.type !== 'refresh_token') throw new Error('expected the refresh_token grant');
+    expect(result.request.grant.refreshToken.reveal()).toBe(expected);
+    expect(result.refreshTokenSource).toBe(source);
+  });
+
+  it('zendesk: an API token is published with the retirement date', () => {
+    const result = plan(
+      { type: 'zendesk', zendesk: { subdomain: 'acme' } },
+      { email: 'a@b.c', apiToken: 'z' },
+    );
+    if (result.kind !== 'static') throw new Error('expected a static plan');
+    expect(result.retiring).toContain('2027-04-30');
+    expect(result.retiring).not.toContain('z ');
+  });
+
+  it('zendesk: the OAuth client wins over an API token in the same Secret', () => {
+    const result = plan(
+      { type: 'zendesk', zendesk: { subdomain: 'acme' } },
+      { clientId: 'c', clientSecret: 's', email: 'a@b.c', apiToken: 'z' },
+    );
+    expect(result.kind).toBe('token');
+  });
+
+  it('twilio: an OAuth app mints with client credentials at oauth.twilio.com/v2/token', () => {
+    const result = plan(
+      { type: 'twilio' },
+      { clientId: ' OQ1 ', clientSecret: 's', accountSid: `AC${'a'.repeat(32)}` },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('oauth-app');
+    expect(result.request.client.tokenEndpoint).toBe('https://oauth.twilio.com/v2/token');
+    expect(result.request.client.clientId).toBe('OQ1');
+    expect(result.request.grant).toEqual({ type: 'client_credentials' });
+    expect(result.request.flavour).toBe('twilio');
+    const data = result.publish({
+      accessToken: secret('t'),
+      tokenType: 'Bearer',
+      issuedAt: 0,
+      expiresAt: 3_600_000,
+    });
+    expect(Object.fromEntries([...data].map(([k, v]) => [k, v.reveal()]))).toEqual({
+      account_sid: `AC${'a'.repeat(32)}`,
+      access_token: 't',
+      token_type: 'Bearer',
+      expires_at: '1970-01-01T01:00:00Z',
+    });
+  });
+
+  it('twilio: an OAuth app with a malformed accountSid is refused by key', () => {
+    expect(plan({ type: 'twilio' }, { clientId: 'OQ1', clientSecret: 's', accountSid: 'nope' })).toEqual({
+      kind: 'invalid',
+      message:
+        'key accountSid of the credentials Secret must be an account SID (AC followed by 32 hex digits)',
+    });
+  });
+
+  it.each([
+    ['should start from the refresh token of the credentials Secret', undefined, 'seed', 'credentials'],
+    ['should prefer the rotation coffre persisted', secret('rotated'), 'rotated', 'rotated'],
+  ] as const)('shopify offline token: %s', (_title, rotated, expected, source) => {
+    const result = plan(
+      { type: 'shopify', shopify: { shopDomain: 'a.myshopify.com', scopes: ['read_orders'] } },
+      { clientId: 'c', clientSecret: 's', refreshToken: 'seed' },
+      rotated === undefined ? {} : { rotatedRefreshToken: rotated },
+    );
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.variant).toBe('offline-token');
+    if (result.request.grant.type !== 'refresh_token') throw new Error('expected the refresh_token grant');
+    expect(result.request.grant.refreshToken.reveal()).toBe(expected);
+    expect(result.refreshTokenSource).toBe(source);
+    expect(result.request.scopes).toEqual(['read_orders']);
+  });
+
+  it.each([
+    ['the tenant domain', { domain: 'acme.eu.auth0.com' }, 'https://acme.eu.auth0.com/api/v2/'],
+    [
+      'the tenant domain beside a custom domain',
+      { domain: 'login.acme.com', tenantDomain: 'acme.eu.auth0.com' },
+      'https://acme.eu.auth0.com/api/v2/',
+    ],
+    [
+      'the audience, whatever the domains',
+      { domain: 'login.acme.com', tenantDomain: 'acme.eu.auth0.com', audience: 'https://api.acme.com/' },
+      'https://api.acme.com/',
+    ],
+  ])('auth0: should request tokens at domain, for the audience of %s', (_title, settings, audience) => {
+    const result = plan({ type: 'auth0', auth0: settings }, { clientId: 'c', clientSecret: 's' });
+    if (result.kind !== 'token') throw new Error('expected a token plan');
+    expect(result.request.client.tokenEndpoint).toBe(`https://${settings.domain}/oauth/token`);
+    expect(result.request.audience).toBe(audience);
   });
 
   it('shopify: client credentials at the shop, published with the shop domain', () => {

@@ -118,6 +118,16 @@ describe('desiredConditions', () => {
       ],
     ],
     [
+      'should report retiring static credentials as Ready, with the reason that says they retire',
+      {
+        ...base,
+        expiring: false,
+        record: { dataHash: 'h' },
+        outcome: { kind: 'static-published', retiring: 'the service retires them on 2027-04-30' },
+      },
+      ['Ready=True/CredentialsRetiring', 'Empty=False/CredentialsPresent', 'Expired=False/DoesNotExpire'],
+    ],
+    [
       'should not claim to know whether credentials exist while the spec is invalid',
       { ...base, outcome: { kind: 'invalid-spec', message: 'spec.type: is required' } },
       [

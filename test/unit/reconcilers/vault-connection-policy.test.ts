@@ -10,6 +10,7 @@ import {
   judgeToken,
   planTargetWrite,
   publishesExpiringTokens,
+  strictScopesOf,
   wakeAfter,
   type Decision,
   type TokenToRequest,
@@ -650,5 +651,26 @@ describe('dueOnArrival', () => {
     const t = token(overrides);
     if (overrides?.expiresAt === undefined) delete t.expiresAt;
     expect(dueOnArrival(connection, t, askedAt, now, force)).toBe(expected);
+  });
+});
+
+describe('strictScopesOf', () => {
+  it.each([
+    ['should read auth0 settings', { type: 'auth0', auth0: { domain: 'a.b.c', strictScopes: true } }, true],
+    ['should read oauth2 settings', { type: 'oauth2', oauth2: { strictScopes: true } }, true],
+    [
+      'should read shopify settings',
+      { type: 'shopify', shopify: { shopDomain: 'acme.myshopify.com', strictScopes: true } },
+      true,
+    ],
+    [
+      'should read zendesk settings',
+      { type: 'zendesk', zendesk: { subdomain: 'acme', strictScopes: true } },
+      true,
+    ],
+    ['should default to false', { type: 'zendesk', zendesk: { subdomain: 'acme' } }, false],
+    ['should be false for a type without the field', { type: 'slack' }, false],
+  ] as [string, VaultConnectionSpec, boolean][])('%s', (_title, spec, expected) => {
+    expect(strictScopesOf(vaultConnection(spec))).toBe(expected);
   });
 });

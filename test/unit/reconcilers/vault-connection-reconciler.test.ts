@@ -101,7 +101,12 @@ function setup(
     events,
     engine: engine as unknown as TokenEngine,
     providers: createProviderRegistry(),
-    providersConfig: { slackApiBaseUrl: 'https://slack.com/api', shopifyBaseUrl: 'https://{shop}/admin' },
+    providersConfig: {
+      slackApiBaseUrl: 'https://slack.com/api',
+      shopifyBaseUrl: 'https://{shop}/admin',
+      zendeskBaseUrl: 'https://{subdomain}.zendesk.com',
+      twilioOAuthBaseUrl: 'https://oauth.twilio.com',
+    },
     validators: createValidators(),
     clock,
     random: () => 0.5,
@@ -299,6 +304,28 @@ describe('VaultConnectionReconciler', () => {
       request.grant.type === 'refresh_token' ? request.grant.refreshToken.reveal() : request.grant.type,
     );
     expect(grants).toEqual(['seed', 'rotated-1']);
+  });
+
+  it('should publish a retiring Zendesk API token, Ready with CredentialsRetiring and one Warning event', async () => {
+    const world = setup(
+      { type: 'zendesk', credentialsRef: { name: 'legacy' }, zendesk: { subdomain: 'acme' } },
+      [],
+    );
+    world.addSecret('legacy', { email: 'agent@example.com', apiToken: 'api-token-value' });
+    await world.reconcile();
+    expect(world.port.writes).toHaveLength(1);
+    const status = world.port.patches[0]?.status as { conditions: { type: string }[] } | undefined;
+    expect(status?.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'CredentialsRetiring',
+    });
+    expect(world.events.summary).toEqual(['Warning CredentialsRetiring']);
+    expect(world.events.recorded[0]?.message).toContain('2027-04-30');
+    expect(world.events.recorded[0]?.message).not.toContain('api-token-value');
+    // Nothing changed: no second Event.
+    world.sync();
+    await world.reconcile();
+    expect(world.events.summary).toEqual(['Warning CredentialsRetiring']);
   });
 
   it('should report ScopesExceeded, publish nothing and warn, when strictScopes and the grant is wider', async () => {

@@ -31,7 +31,12 @@ export const recordKey = createRecordKey(new Uint8Array(32).fill(9));
 export const env: PolicyEnv = {
   now,
   providers: createProviderRegistry(),
-  providersConfig: { slackApiBaseUrl: 'https://slack.com/api', shopifyBaseUrl: 'https://{shop}/admin' },
+  providersConfig: {
+    slackApiBaseUrl: 'https://slack.com/api',
+    shopifyBaseUrl: 'https://{shop}/admin',
+    zendeskBaseUrl: 'https://{subdomain}.zendesk.com',
+    twilioOAuthBaseUrl: 'https://oauth.twilio.com',
+  },
   recordKey,
 };
 

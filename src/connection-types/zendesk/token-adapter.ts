@@ -1,0 +1,90 @@
+// Zendesk's token endpoint (`POST https://{subdomain}.zendesk.com/oauth/tokens`), which takes a JSON
+// body only (openid-client sends a form) with the client credentials or the refresh token grant. A
+// refresh replaces both tokens and invalidates the old pair: the new refresh token comes back in the
+// TokenSet, for the reconciler to persist before the new access token is used. Zendesk answers 401
+// for a bad client, 400 `invalid_grant` for a dead refresh token, 403 when the client may not do this
+// and 429 with Retry-After when rate limited.
+import { secret } from '../../secrets/secret-value.ts';
+import { fromHttpResponse } from '../../oauth/error-mapping.ts';
+import { knownServerError, OAuthError } from '../../oauth/errors.ts';
+import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
+import type { TokenAdapter } from '../../oauth/token-adapter.ts';
+import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
+import {
+  endpointUrl,
+  invalidResponse,
+  postForJson,
+  stringField,
+  tokenTypeOf,
+  type AdapterContext,
+  requiredClientSecret,
+} from '../../oauth/adapters/json-post.ts';
+
+export const ZENDESK_TOKEN_PATH = '/oauth/tokens';
+
+/** `tokenEndpoint` if set, else `https://{issuer host}/oauth/tokens`. */
+export function zendeskTokenEndpoint(request: TokenRequest): URL {
+  const { client } = request;
+  if (client.tokenEndpoint !== undefined) return endpointUrl(client.tokenEndpoint, 'tokenEndpoint');
+  return new URL(ZENDESK_TOKEN_PATH, endpointUrl(client.issuer, 'issuer'));
+}
+
+export async function requestZendeskToken(context: AdapterContext, request: TokenRequest): Promise<TokenSet> {
+  const { client, grant } = request;
+  const clientSecret = requiredClientSecret(client, 'Zendesk needs the OAuth client identifier and secret');
+  const endpoint = zendeskTokenEndpoint(request);
+  const body: Record<string, string | number> = {
+    grant_type: grant.type,
+    client_id: client.clientId,
+    client_secret: clientSecret.reveal(),
+  };
+  if (grant.type === 'refresh_token') body.refresh_token = grant.refreshToken.reveal();
+  if (request.scopes !== undefined && request.scopes.length > 0) body.scope = request.scopes.join(' ');
+  if (request.expiresInSeconds !== undefined) body.expires_in = request.expiresInSeconds;
+
+  const issuedAt = context.clock.now();
+  const {
+    status,
+    headers,
+    body: answer,
+  } = await postForJson(context, endpoint, JSON.stringify(body), {
+    'content-type': 'application/json',
+  });
+  if (status !== 200) {
+    // A 403 is Zendesk saying this client may not do this (a grant or a scope it is not allowed): no
+    // retry helps, unlike the generic reading of an unexplained 4xx.
+    if (status === 403 && knownServerError(answer?.error) === undefined) {
+      throw new OAuthError(
+        'unauthorized_client',
+        `token request (${grant.type}) to ${endpoint.host} was refused: HTTP 403`,
+        { status },
+      );
+    }
+    throw fromHttpResponse(status, headers, answer?.error, {
+      phase: 'token request',
+      host: endpoint.host,
+      grant: grant.type,
+      now: context.clock.now(),
+    });
+  }
+  if (answer === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
+  const accessToken = stringField(answer, 'access_token');
+  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
+  const expiresAt = computeExpiresAt({ expiresIn: answer.expires_in, accessToken, issuedAt });
+  const grantedScopes = parseScope(answer.scope, / +/);
+  const refreshToken = stringField(answer, 'refresh_token');
+  return {
+    accessToken: secret(accessToken),
+    tokenType: tokenTypeOf(answer),
+    issuedAt,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(grantedScopes === undefined ? {} : { grantedScopes }),
+    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
+  };
+}
+
+export const zendeskTokenAdapter: TokenAdapter = {
+  flavour: 'zendesk',
+  tokenEndpoint: zendeskTokenEndpoint,
+  requestToken: requestZendeskToken,
+};
