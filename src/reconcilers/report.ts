@@ -21,6 +21,8 @@ export interface ReportKind {
   kind: string;
   /** Conditions that are news only when True (Empty, Expired): see transitions. */
   normallyFalse?: ReadonlySet<string>;
+  /** Conditions whose first appearance as True raises no Event (a connection's Ready): see transitions. */
+  quietFirstTrue?: ReadonlySet<string>;
   /** Whether a condition in this state deserves a Warning Event rather than a Normal one. */
   isWarning(condition: Condition): boolean;
 }
@@ -79,6 +81,7 @@ export async function reportStatus<S extends ReportedStatus>(
     object.status?.conditions,
     desired.conditions ?? [],
     kind.normallyFalse,
+    kind.quietFirstTrue,
   )) {
     deps.events.record(
       target,
