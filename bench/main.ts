@@ -8,7 +8,7 @@
 //   npm run bench -- --help
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart, type Panel, type Series } from './chart.ts';
 import { liftedBudgetFlags, type BenchContext } from './context.ts';
@@ -51,6 +51,7 @@ const options = {
   'cpu-prof': { type: 'boolean', default: false },
   'heap-snapshots': { type: 'boolean', default: false },
   repeat: { type: 'string', default: '1' },
+  main: { type: 'string', default: '' },
   'operator-flags': { type: 'string', default: '' },
   'node-flags': { type: 'string', default: '' },
   out: { type: 'string', default: 'bench/results/latest' },
@@ -79,6 +80,8 @@ const HELP = `npm run bench -- [flags]
   --heap-snapshots            heap snapshot of the restarted operator at each memory size, by constructor
   --operator-flags="F1 F2"    more flags for every operator process, e.g. --log-level=debug
   --node-flags="F1 F2"        flags for node in every operator process, e.g. --max-old-space-size=128
+  --main=PATH                 the operator's entry point (default src/main.ts); the image's is compiled:
+                              npx tsc -p tsconfig.build.json, then --main=dist/main.js
   --out=PATH                  results as PATH.json and PATH.svg (default bench/results/latest);
                               names with .local. are ignored by git (scratch)`;
 
@@ -121,6 +124,7 @@ const context: BenchContext = {
   cpuProfile: values['cpu-prof'],
   heapSnapshots: values['heap-snapshots'],
   repeat: Math.max(1, int(values.repeat)),
+  ...(values.main === '' ? {} : { main: resolve(values.main) }),
   log: (line) => {
     const elapsed = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4);
     console.log(`[${elapsed} s] ${line}`);
@@ -213,6 +217,7 @@ const partial: Omit<BenchResults, 'targets'> = {
     defaultBudgetSize,
     workers,
     repeat: context.repeat,
+    main: context.main ?? 'src/main.ts',
     heapSnapshots: context.heapSnapshots,
     applyConcurrency: context.applyConcurrency,
     operatorBudgetFlags: context.budgetFlags,

@@ -29,6 +29,8 @@ export interface OperatorOptions {
   cpuProfile?: boolean;
   /** More flags for node itself (before the script), e.g. --max-old-space-size=128. */
   nodeFlags?: readonly string[];
+  /** The entry point, default src/main.ts (the image runs a compiled dist/main.js). */
+  main?: string;
   /** Let heapSnapshot() write V8 heap snapshots into `dir` (node --heapsnapshot-signal). */
   heapSnapshots?: boolean;
 }
@@ -85,6 +87,7 @@ export function operatorOptions(
     dir: context.dir,
     cpuProfile: context.cpuProfile,
     heapSnapshots: context.heapSnapshots,
+    ...(context.main === undefined ? {} : { main: context.main }),
   };
 }
 
@@ -100,7 +103,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
   ];
   const args = [
     ...nodeFlags,
-    MAIN,
+    options.main ?? MAIN,
     `--kubeconfig=${options.kubeconfigPath}`,
     '--leader-elect=false',
     `--metrics-port=${metricsPort}`,
