@@ -143,8 +143,16 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       }
     },
     async metrics() {
-      const response = await fetch(metricsUrl);
-      return parseMetrics(await response.text());
+      // On a loaded machine a kept-alive connection may have been closed under us: try thrice.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await fetch(metricsUrl);
+          return parseMetrics(await response.text());
+        } catch (error) {
+          if (attempt === 3) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     },
     async memory() {
       const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -169,9 +177,13 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
       for (;;) {
         const fresh = [...(await mine())].find((f) => !before.has(f));
         // The snapshot is written on the main thread: once /metrics answers again, the file is complete.
+        // (A keep-alive connection the blocked server let expire fails once: ask again.)
         if (fresh !== undefined) {
-          await fetch(metricsUrl).then((r) => r.text());
-          return join(options.dir, fresh);
+          const answered = await fetch(metricsUrl).then(
+            async (r) => (await r.text()) !== '',
+            () => false,
+          );
+          if (answered) return join(options.dir, fresh);
         }
         if (Date.now() > deadline) throw new Error('no heap snapshot after 10 minutes');
         await new Promise((resolve) => setTimeout(resolve, 200));
