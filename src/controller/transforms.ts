@@ -82,14 +82,16 @@ export function compactMetadata(metadata: Metadata, pool: StringPool): Metadata 
 }
 
 interface WithConditions {
-  status?: { conditions?: { type?: string; status?: string; reason?: string }[] };
+  status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
 }
 
 /**
  * The informers' default transform: compactMetadata, and apiVersion, kind, a Secret's type and the
- * type/status/reason of status conditions shared. Everything else is kept as received.
+ * type/status/reason of status conditions shared. Condition messages go through a pool of their own:
+ * most repeat ("all required credentials are present"), some name the object and would fill the main
+ * pool (bounded too: once full, messages pass through unshared). Everything else is kept as received.
  */
-export function createCompactor(pool: StringPool = new StringPool()) {
+export function createCompactor(pool: StringPool = new StringPool(), messages = new StringPool(1024)) {
   return function compact<T extends KubeObject>(object: T): T {
     const out: KubeObject & WithConditions & { type?: unknown } = { ...object };
     if (object.apiVersion !== undefined) out.apiVersion = pool.intern(object.apiVersion);
@@ -105,6 +107,7 @@ export function createCompactor(pool: StringPool = new StringPool()) {
           ...(typeof c.type === 'string' ? { type: pool.intern(c.type) } : {}),
           ...(typeof c.status === 'string' ? { status: pool.intern(c.status) } : {}),
           ...(typeof c.reason === 'string' ? { reason: pool.intern(c.reason) } : {}),
+          ...(typeof c.message === 'string' ? { message: messages.intern(c.message) } : {}),
         })),
       };
     }
