@@ -18,6 +18,12 @@ export interface BenchContext {
   /** Logs, CPU profiles, CA files. */
   dir: string;
   cpuProfile: boolean;
+  /** The operator's entry point (--main): src/main.ts, or a compiled dist/main.js. */
+  main?: string;
+  /** Write V8 heap snapshots in the memory scenario and summarise them by constructor. */
+  heapSnapshots?: boolean;
+  /** Repetitions of each burst and floor run without latency (the ratio is the median's). */
+  repeat?: number;
   log(line: string): void;
   /** Set by the first control plane started. */
   kubernetes?: string;

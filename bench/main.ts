@@ -8,7 +8,7 @@
 //   npm run bench -- --help
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart, type Panel, type Series } from './chart.ts';
 import { liftedBudgetFlags, type BenchContext } from './context.ts';
@@ -42,13 +42,16 @@ const options = {
   sharing: { type: 'string', default: '200' },
   'sharing-ttl': { type: 'string', default: '9' },
   'sharing-lifetimes': { type: 'string', default: '4' },
-  memory: { type: 'string', default: '10000' },
+  memory: { type: 'string', default: '1000,10000' },
   unrelated: { type: 'string', default: '20000' },
   impostors: { type: 'string', default: '600' },
   'impostor-bytes': { type: 'string', default: '1048576' },
   restart: { type: 'string', default: '1000' },
   full: { type: 'boolean', default: false },
   'cpu-prof': { type: 'boolean', default: false },
+  'heap-snapshots': { type: 'boolean', default: false },
+  repeat: { type: 'string', default: '1' },
+  main: { type: 'string', default: '' },
   'operator-flags': { type: 'string', default: '' },
   'node-flags': { type: 'string', default: '' },
   out: { type: 'string', default: 'bench/results/latest' },
@@ -67,13 +70,18 @@ const HELP = `npm run bench -- [flags]
   --apply-concurrency=N       creates the bench sends at once (default 16)
   --steady=N --steady-ttl=S --steady-lifetimes=K      (default 200, 6 s, 8)
   --sharing=N --sharing-ttl=S --sharing-lifetimes=K   (default 200, 9 s, 4)
-  --memory=N --unrelated=M    connections, then unrelated Secrets (default 10000, 20000)
+  --memory=LIST --unrelated=M  connections, added up to each size with a restart after each, then
+                              unrelated Secrets (default 1000,10000 and 20000)
   --impostors=K --impostor-bytes=B  then a tenant's Secrets labelled as coffre's (default 600 of 1 MiB)
   --restart=N                 Ready connections at the restart (default 1000)
   --full                      issue 10's sizes: bursts of 100, 1000 and 5000, each also with latency
+  --repeat=K                  run each burst and floor without latency K times; ratios of the medians (default 1)
   --cpu-prof                  write V8 CPU profiles of the operator into the work directory
+  --heap-snapshots            heap snapshot of the restarted operator at each memory size, by constructor
   --operator-flags="F1 F2"    more flags for every operator process, e.g. --log-level=debug
   --node-flags="F1 F2"        flags for node in every operator process, e.g. --max-old-space-size=128
+  --main=PATH                 the operator's entry point (default src/main.ts); the image's is compiled:
+                              npx tsc -p tsconfig.build.json, then --main=dist/main.js
   --out=PATH                  results as PATH.json and PATH.svg (default bench/results/latest);
                               names with .local. are ignored by git (scratch)`;
 
@@ -114,6 +122,9 @@ const context: BenchContext = {
   applyConcurrency: int(values['apply-concurrency']),
   dir,
   cpuProfile: values['cpu-prof'],
+  heapSnapshots: values['heap-snapshots'],
+  repeat: Math.max(1, int(values.repeat)),
+  ...(values.main === '' ? {} : { main: resolve(values.main) }),
   log: (line) => {
     const elapsed = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4);
     console.log(`[${elapsed} s] ${line}`);
@@ -130,15 +141,19 @@ if (scenarios.has('burst') || scenarios.has('floor') || scenarios.has('restart')
   const burstSizes = scenarios.has('burst') || scenarios.has('floor') ? sizes : [];
   const runSizes = [...new Set([...burstSizes, ...(scenarios.has('restart') ? [restartSize] : [])])];
   for (const n of runSizes.sort((a, b) => a - b)) {
-    const withRestart = scenarios.has('restart') && n === restartSize;
-    const outcome = await runBurst(context, { n, latencyMs: 0, budget: 'lifted', restart: withRestart });
-    if (burstSizes.includes(n)) burst.push(outcome.result);
-    templates.set(n, outcome.template);
-    if (outcome.restart !== undefined) restart = outcome.restart;
-    if (scenarios.has('floor') && burstSizes.includes(n)) {
-      floor.push(await runFloor(context, { n, pinAgent: true, template: outcome.template }));
-      if (n === floorPerRequestSize) {
-        floor.push(await runFloor(context, { n, pinAgent: false, template: outcome.template }));
+    const repetitions = burstSizes.includes(n) ? (context.repeat ?? 1) : 1;
+    for (let repetition = 1; repetition <= repetitions; repetition++) {
+      const withRestart = scenarios.has('restart') && n === restartSize && repetition === 1;
+      const outcome = await runBurst(context, { n, latencyMs: 0, budget: 'lifted', restart: withRestart });
+      if (burstSizes.includes(n)) burst.push({ ...outcome.result, repetition });
+      templates.set(n, outcome.template);
+      if (outcome.restart !== undefined) restart = outcome.restart;
+      if (scenarios.has('floor') && burstSizes.includes(n)) {
+        const pinned = await runFloor(context, { n, pinAgent: true, template: outcome.template });
+        floor.push({ ...pinned, repetition });
+        if (n === floorPerRequestSize && repetition === 1) {
+          floor.push(await runFloor(context, { n, pinAgent: false, template: outcome.template }));
+        }
       }
     }
   }
@@ -168,7 +183,7 @@ const sharing = scenarios.has('sharing')
   : undefined;
 const memory = scenarios.has('memory')
   ? await runMemory(context, {
-      connections: int(values.memory),
+      connections: list(values.memory),
       unrelatedSecrets: int(values.unrelated),
       impostorSecrets: int(values.impostors),
       impostorBytes: int(values['impostor-bytes']),
@@ -201,6 +216,9 @@ const partial: Omit<BenchResults, 'targets'> = {
     latencySizes,
     defaultBudgetSize,
     workers,
+    repeat: context.repeat,
+    main: context.main ?? 'src/main.ts',
+    heapSnapshots: context.heapSnapshots,
     applyConcurrency: context.applyConcurrency,
     operatorBudgetFlags: context.budgetFlags,
     operatorExtraFlags: context.extraFlags,

@@ -3,7 +3,7 @@
 import type { BurstResult, FloorResult, RestartResult } from './scenarios/burst.ts';
 import type { MemoryResult } from './scenarios/memory.ts';
 import type { SharingResult, SteadyResult } from './scenarios/tokens.ts';
-import { millis, seconds } from './stats.ts';
+import { median, millis, round, seconds } from './stats.ts';
 
 export interface Machine {
   cpu: string;
@@ -39,25 +39,77 @@ export interface Target {
 const MB = 1e6;
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 
-/** The coffre/floor ratio at N, without token latency, with the floor's shared agent. */
+const KB = 1e3;
+
+/** coffre's bursts at N without token latency and with the budget lifted (one per repetition). */
+function plainBursts(results: Pick<BenchResults, 'burst'>, n: number): BurstResult[] {
+  return results.burst.filter((b) => b.n === n && b.latencyMs === 0 && b.budget === 'lifted');
+}
+
+/** The median of `pick` over the plain bursts at N. */
+export function burstMedian(
+  results: Pick<BenchResults, 'burst'>,
+  n: number,
+  pick: (b: BurstResult) => number,
+): number | undefined {
+  return median(plainBursts(results, n).map(pick));
+}
+
+/** The coffre/floor ratio at N: median burst total over median floor total (shared agent). */
 export function floorRatio(results: Pick<BenchResults, 'burst' | 'floor'>, n: number): number | undefined {
-  const coffre = results.burst.find((b) => b.n === n && b.latencyMs === 0 && b.budget === 'lifted');
-  const floor = results.floor.find((f) => f.n === n && f.pinAgent);
+  const coffre = burstMedian(results, n, (b) => b.totalMs);
+  const floor = median(results.floor.filter((f) => f.n === n && f.pinAgent).map((f) => f.totalMs));
   if (coffre === undefined || floor === undefined) return undefined;
-  return Math.round((coffre.totalMs / floor.totalMs) * 100) / 100;
+  return Math.round((coffre / floor) * 100) / 100;
+}
+
+/** API writes and reads (by the API server's count) per new connection, and CPU seconds per 1,000 Ready. */
+export function perConnectionCost(b: BurstResult): { writes: number; reads: number; cpuPer1000: number } {
+  const reads = Object.values(b.cost.apiServerReads).reduce((a, c) => a + c, 0);
+  return {
+    writes: round(b.cost.apiServerWritesTotal / b.n, 2),
+    reads: round(reads / b.n, 2),
+    cpuPer1000: round((b.cost.operatorCpuSeconds / b.n) * 1000, 2),
+  };
+}
+
+/** Operator CPU seconds per 1,000 refreshes in the steady state. */
+export function cpuPer1000Refreshes(steady: SteadyResult): number | undefined {
+  return steady.refreshes === 0
+    ? undefined
+    : round((steady.cost.operatorCpuSeconds / steady.refreshes) * 1000, 2);
 }
 
 export function judge(results: Omit<BenchResults, 'targets'>): Target[] {
   const targets: Target[] = [];
-  const ratioN = results.floor.some((f) => f.n === 1000) ? 1000 : results.floor[0]?.n;
-  if (ratioN !== undefined) {
-    const ratio = floorRatio(results, ratioN);
+  for (const n of [...new Set(results.floor.filter((f) => f.pinAgent).map((f) => f.n))]) {
+    const ratio = floorRatio(results, n);
+    const runs = plainBursts(results, n).length;
     targets.push({
-      name: `burst total / floor total at N = ${ratioN}`,
-      target: '<= 1.5x',
+      name: `burst total / floor total at N = ${n} (median of ${runs})`,
+      target: '<= 1.3x',
       value: ratio === undefined ? '-' : `${ratio}x`,
-      met: ratio === undefined ? undefined : ratio <= 1.5,
+      met: ratio === undefined ? undefined : ratio <= 1.3,
     });
+  }
+  for (const n of [...new Set(results.burst.map((b) => b.n))]) {
+    const writes = burstMedian(results, n, (b) => perConnectionCost(b).writes);
+    const cpu = burstMedian(results, n, (b) => perConnectionCost(b).cpuPer1000);
+    if (writes === undefined || cpu === undefined) continue;
+    targets.push(
+      {
+        name: `burst of ${n}: API writes per new connection`,
+        target: '<= 2',
+        value: String(writes),
+        met: writes <= 2,
+      },
+      {
+        name: `burst of ${n}: operator CPU per 1,000 Ready`,
+        target: '<= 4 s',
+        value: `${cpu} s`,
+        met: cpu <= 4,
+      },
+    );
   }
   const { steady, sharing, memory, restart } = results;
   if (steady !== undefined) {
@@ -85,13 +137,33 @@ export function judge(results: Omit<BenchResults, 'targets'>): Target[] {
     });
   }
   if (memory !== undefined) {
-    const worst = Math.max(memory.afterSetup.rssBytes, memory.restarted.rssBytes);
+    const per = memory.perConnection;
+    if (per !== undefined) {
+      targets.push({
+        name: `memory: RSS per extra connection, restarted, ${per.from} to ${per.to}`,
+        target: '<= 12 KB',
+        value: `${(per.rssBytes / KB).toFixed(1)} KB (private ${(per.rssAnonBytes / KB).toFixed(1)} KB)`,
+        met: per.rssBytes <= 12 * KB,
+      });
+    }
     targets.push(
       {
-        name: `memory: RSS with ${memory.connections} connections`,
+        name: 'memory: RSS idle, empty cluster',
+        target: '<= 100 MB',
+        value: `${mb(memory.empty.rssBytes)} (private ${mb(memory.empty.rssAnonBytes)})`,
+        met: memory.empty.rssBytes <= 100 * MB,
+      },
+      {
+        name: `memory: RSS with ${memory.connections} connections, restarted`,
         target: '<= 150 MB',
-        value: `${mb(memory.restarted.rssBytes)} restarted, ${mb(memory.afterSetup.rssBytes)} after creating them`,
-        met: worst <= 150 * MB,
+        value: `${mb(memory.restarted.rssBytes)} (private ${mb(memory.restarted.rssAnonBytes)})`,
+        met: memory.restarted.rssBytes <= 150 * MB,
+      },
+      {
+        name: `memory: peak RSS making ${memory.connections} connections Ready`,
+        target: '<= 200 MB',
+        value: mb(memory.afterSetupPeakRssBytes),
+        met: memory.afterSetupPeakRssBytes <= 200 * MB,
       },
       {
         name: `memory: RSS growth with ${memory.unrelatedSecrets} unrelated Secrets`,
@@ -159,6 +231,7 @@ export function formatReport(results: BenchResults): string {
       table(
         [
           'N',
+          'run',
           'token latency',
           'budget',
           'all Ready',
@@ -168,12 +241,15 @@ export function formatReport(results: BenchResults): string {
           'conn/s',
           'token req',
           'writes sec/status/events',
+          'writes/reads per conn',
           'coffre CPU',
+          'CPU per 1,000',
           'apiserver CPU',
           'peak RSS',
         ],
         results.burst.map((b) => [
           String(b.n),
+          String(b.repetition ?? 1),
           `${b.latencyMs} ms`,
           b.budget,
           seconds(b.totalMs),
@@ -183,7 +259,9 @@ export function formatReport(results: BenchResults): string {
           String(b.perSecond),
           String(b.cost.tokenRequests),
           writes(b.cost.apiServerWrites),
+          `${perConnectionCost(b).writes}/${perConnectionCost(b).reads}`,
           `${b.cost.operatorCpuSeconds.toFixed(1)} s`,
+          `${perConnectionCost(b).cpuPer1000.toFixed(1)} s`,
           `${b.cost.apiServerCpuSeconds.toFixed(1)} s`,
           mb(b.peakRssBytes),
         ]),
@@ -199,6 +277,7 @@ export function formatReport(results: BenchResults): string {
       table(
         [
           'N',
+          'run',
           'client',
           'all Ready',
           'apply',
@@ -210,9 +289,10 @@ export function formatReport(results: BenchResults): string {
           'coffre / floor',
         ],
         results.floor.map((f) => {
-          const ratio = f.pinAgent ? floorRatio(results, f.n) : undefined;
+          const ratio = f.pinAgent && (f.repetition ?? 1) === 1 ? floorRatio(results, f.n) : undefined;
           return [
             String(f.n),
+            String(f.repetition ?? 1),
             f.pinAgent ? 'one shared agent' : 'agent per request',
             seconds(f.totalMs),
             seconds(f.applyMs),
@@ -241,6 +321,7 @@ export function formatReport(results: BenchResults): string {
           'min lead',
           'expired moments',
           'coffre CPU',
+          'CPU per 1,000 refreshes',
           'RSS',
         ],
         [
@@ -254,6 +335,7 @@ export function formatReport(results: BenchResults): string {
             millis(steady.minLeadMs),
             `${steady.expiredMoments} (${millis(steady.expiredMs)})`,
             `${steady.cost.operatorCpuSeconds.toFixed(1)} s`,
+            `${cpuPer1000Refreshes(steady)?.toFixed(1) ?? '-'} s`,
             mb(steady.rssBytes),
           ],
         ],
@@ -283,31 +365,53 @@ export function formatReport(results: BenchResults): string {
     const row = (label: string, s: MemoryResult['empty']) => [
       label,
       mb(s.rssBytes),
+      mb(s.rssAnonBytes),
       mb(s.heapUsedBytes),
       mb(s.heapTotalBytes),
       mb(s.externalBytes),
     ];
-    out.push(
-      `5. Memory: ${memory.connections} apiKey connections (own credentials Secret each), then ${memory.unrelatedSecrets} unrelated Secrets, then ${memory.impostorSecrets} impostor Secrets`,
-      table(
-        ['operator', 'RSS', 'heap used', 'heap total', 'external'],
-        [
-          row('empty cluster', memory.empty),
-          row(
-            `after creating ${memory.connections} (peak RSS ${mb(memory.afterSetupPeakRssBytes)})`,
-            memory.afterSetup,
-          ),
-          row(`restarted with ${memory.connections}`, memory.restarted),
-          row(`... + ${memory.unrelatedSecrets} unrelated Secrets`, memory.restartedWithUnrelated),
-          row(
-            `... + ${memory.impostorSecrets} impostors of ${mb(memory.impostorBytes)}`,
-            memory.restartedWithImpostors,
-          ),
-        ],
+    const rows = [row('empty cluster', memory.empty)];
+    for (const step of memory.steps) {
+      rows.push(
+        row(
+          `after making ${step.connections} Ready (peak RSS ${mb(step.afterSetupPeakRssBytes)})`,
+          step.afterSetup,
+        ),
+        row(`restarted with ${step.connections}`, step.restarted),
+      );
+    }
+    rows.push(
+      row(`... + ${memory.unrelatedSecrets} unrelated Secrets`, memory.restartedWithUnrelated),
+      row(
+        `... + ${memory.impostorSecrets} impostors of ${mb(memory.impostorBytes)}`,
+        memory.restartedWithImpostors,
       ),
-      `setup (create and make Ready ${memory.connections}): ${seconds(memory.setupMs)}`,
+    );
+    out.push(
+      `5. Memory: ${memory.steps.map((s) => s.connections).join(', ')} apiKey connections (own credentials Secret each), then ${memory.unrelatedSecrets} unrelated Secrets, then ${memory.impostorSecrets} impostor Secrets`,
+      table(['operator', 'RSS', 'private (RssAnon)', 'heap used', 'heap total', 'external'], rows),
+      ...memory.steps.map(
+        (s) =>
+          `making ${s.connections} Ready: ${seconds(s.setupMs)}, operator CPU ${s.setupCpuSeconds.toFixed(1)} s (${s.cpuSecondsPer1000Ready.toFixed(1)} s per 1,000)`,
+      ),
       '',
     );
+    const per = memory.perConnection;
+    if (per !== undefined) {
+      out.push(
+        `Per extra connection, restarted, ${per.from} to ${per.to}: RSS ${(per.rssBytes / KB).toFixed(1)} KB, private ${(per.rssAnonBytes / KB).toFixed(1)} KB, heap used ${(per.heapUsedBytes / KB).toFixed(1)} KB`,
+      );
+      if (per.heap !== undefined) {
+        out.push(
+          `Live heap per connection (heap snapshots): ${(per.heap.totalBytes / KB).toFixed(2)} KB, by constructor:`,
+          table(
+            ['kind', 'objects', 'bytes'],
+            per.heap.groups.map((g) => [g.name, String(g.count), String(g.bytes)]),
+          ),
+        );
+      }
+      out.push('');
+    }
   }
   if (restart !== undefined) {
     const s = restart.startup;

@@ -40,6 +40,8 @@ export interface ReadyTimes {
 
 export interface BurstResult extends ReadyTimes {
   n: number;
+  /** 1..--repeat, for the runs without latency. */
+  repetition?: number;
   latencyMs: number;
   budget: 'lifted' | 'default';
   /** Spawn to /readyz of the operator, in an empty cluster. */
@@ -70,6 +72,7 @@ export interface RestartResult {
 
 export interface FloorResult extends ReadyTimes {
   n: number;
+  repetition?: number;
   pinAgent: boolean;
   cost: PhaseCost;
 }

@@ -16,28 +16,58 @@ import {
 import { createNamespace, forEachConcurrent, paths } from '../kube.ts';
 import { operatorOptions, startOperator, type OperatorProcess } from '../operator-process.ts';
 import { sum } from '../prom.ts';
-import { median, sleep } from '../stats.ts';
+import { median, round, sleep } from '../stats.ts';
+import { perConnection, summariseFile, type HeapSummary } from '../heap-snapshot.ts';
 import { trackReady } from '../watch.ts';
 import { NAMESPACE } from './burst.ts';
 
 export interface MemorySample {
   rssBytes: number;
+  /** Private (anonymous) resident memory, RssAnon in /proc: what the process itself allocated. */
+  rssAnonBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
   externalBytes: number;
 }
 
-export interface MemoryResult {
+/** One size of the memory scenario: connections added up to `connections`, then a restart. */
+export interface MemoryStep {
   connections: number;
-  unrelatedSecrets: number;
-  /** Time to create the connections and have them all Ready. */
+  /** Time to create this step's connections and have them all Ready. */
   setupMs: number;
-  /** The operator with no object at all, just started. */
-  empty: MemorySample;
-  /** The process that made the N connections Ready. */
+  /** CPU seconds the operator spent on them (from /proc), and per 1,000 of them. */
+  setupCpuSeconds: number;
+  cpuSecondsPer1000Ready: number;
+  /** The process that made them Ready (it carries whatever the burst of writes left behind). */
   afterSetup: MemorySample;
   afterSetupPeakRssBytes: number;
   /** A fresh process on the same cluster, once it has reconciled everything. */
+  restarted: MemorySample;
+  /** The restarted process's heap by constructor (with --heap-snapshots). */
+  heap?: HeapSummary;
+}
+
+export interface MemoryResult {
+  /** The largest size (the last step). */
+  connections: number;
+  unrelatedSecrets: number;
+  /** The operator with no object at all, just started. */
+  empty: MemorySample;
+  steps: MemoryStep[];
+  /** Restarted RSS and private memory per extra connection between the first and the last step. */
+  perConnection?: {
+    from: number;
+    to: number;
+    rssBytes: number;
+    rssAnonBytes: number;
+    heapUsedBytes: number;
+    /** From the heap snapshots: live bytes per connection, and the kinds that grew most. */
+    heap?: ReturnType<typeof perConnection>;
+  };
+  /** Compatibility with one-size runs: the last step's figures. */
+  setupMs: number;
+  afterSetup: MemorySample;
+  afterSetupPeakRssBytes: number;
   restarted: MemorySample;
   /** The fresh process after the unrelated Secrets were added. */
   restartedWithUnrelated: MemorySample;
@@ -61,6 +91,7 @@ async function sampleMemory(operator: OperatorProcess): Promise<MemorySample> {
     const [metrics, memory] = await Promise.all([operator.metrics(), operator.memory()]);
     samples.push({
       rssBytes: memory.rss,
+      rssAnonBytes: memory.rssAnon,
       heapUsedBytes: sum(metrics, 'coffre_nodejs_heap_size_used_bytes'),
       heapTotalBytes: sum(metrics, 'coffre_nodejs_heap_size_total_bytes'),
       externalBytes: sum(metrics, 'coffre_nodejs_external_memory_bytes'),
@@ -70,6 +101,7 @@ async function sampleMemory(operator: OperatorProcess): Promise<MemorySample> {
   const pick = (field: keyof MemorySample) => median(samples.map((s) => s[field])) ?? 0;
   return {
     rssBytes: pick('rssBytes'),
+    rssAnonBytes: pick('rssAnonBytes'),
     heapUsedBytes: pick('heapUsedBytes'),
     heapTotalBytes: pick('heapTotalBytes'),
     externalBytes: pick('externalBytes'),
@@ -90,7 +122,8 @@ async function waitReconciled(operator: OperatorProcess, count: number, timeoutM
 }
 
 export interface MemoryRun {
-  connections: number;
+  /** Sizes, ascending: connections are added up to each, then the operator is restarted. */
+  connections: readonly number[];
   unrelatedSecrets: number;
   /** Impostor Secrets a tenant adds, and the data bytes of each. */
   impostorSecrets: number;
@@ -101,9 +134,11 @@ const growth = (after: MemorySample, before: MemorySample) =>
   Math.round(((after.rssBytes - before.rssBytes) / before.rssBytes) * 1000) / 1000;
 
 export async function runMemory(context: BenchContext, run: MemoryRun): Promise<MemoryResult> {
-  const { connections, unrelatedSecrets, impostorSecrets, impostorBytes } = run;
+  const { unrelatedSecrets, impostorSecrets, impostorBytes } = run;
+  const sizes = [...new Set(run.connections)].sort((a, b) => a - b);
+  const largest = sizes[sizes.length - 1] ?? 0;
   context.log(
-    `memory: ${connections} apiKey connections, then ${unrelatedSecrets} unrelated Secrets, then ${impostorSecrets} impostor Secrets of ${impostorBytes} bytes`,
+    `memory: ${sizes.join(', ')} apiKey connections, then ${unrelatedSecrets} unrelated Secrets, then ${impostorSecrets} impostor Secrets of ${impostorBytes} bytes`,
   );
   const cluster = await startCluster(context);
   const { kube } = cluster;
@@ -113,40 +148,57 @@ export async function runMemory(context: BenchContext, run: MemoryRun): Promise<
     await createNamespace(kube, TENANT_NAMESPACE);
     const start = (name: string) =>
       startOperator({ ...operatorOptions(context, cluster.controlPlane.kubeconfigPath, ''), name });
-    let operator = await start(`memory-${connections}`);
+    let operator = await start('memory-empty');
+    const steps: MemoryStep[] = [];
     let empty: MemorySample;
-    let afterSetup: MemorySample;
-    let afterSetupPeakRssBytes: number;
-    let setupMs: number;
     try {
       await operator.waitReady();
       empty = await sampleMemory(operator);
-      const tracker = await trackReady(kube, NAMESPACE);
-      const started = Date.now();
-      const names = Array.from({ length: connections }, (_, i) => connectionName(i));
-      await forEachConcurrent(names, context.applyConcurrency, async (name) => {
-        await kube.create(paths.secrets(NAMESPACE), apiKeySecret(`${name}-credentials`));
-        await kube.create(paths.vaultConnections(NAMESPACE), apiKeyConnection(name, `${name}-credentials`));
-      });
-      await tracker.waitForReady(connections, 30 * 60_000);
-      setupMs = Date.now() - started;
-      await tracker.stop();
-      context.log(`  ${connections} connections Ready in ${setupMs} ms`);
-      await cluster.settle();
-      afterSetup = await sampleMemory(operator);
-      afterSetupPeakRssBytes = (await operator.memory()).peakRss;
-    } finally {
-      await operator.stop();
-    }
-    operator = await start(`memory-${connections}-restarted`);
-    try {
-      await operator.waitReady();
-      await waitReconciled(operator, connections, 10 * 60_000);
-      await cluster.settle();
-      const restarted = await sampleMemory(operator);
-      context.log(
-        `  restarted: RSS ${Math.round(restarted.rssBytes / 2 ** 20)} MiB; adding unrelated Secrets`,
-      );
+      let created = 0;
+      for (const size of sizes) {
+        const tracker = await trackReady(kube, NAMESPACE);
+        const cpuBefore = await operator.cpuSeconds();
+        const started = Date.now();
+        const names = Array.from({ length: size - created }, (_, i) => connectionName(created + i));
+        await forEachConcurrent(names, context.applyConcurrency, async (name) => {
+          await kube.create(paths.secrets(NAMESPACE), apiKeySecret(`${name}-credentials`));
+          await kube.create(paths.vaultConnections(NAMESPACE), apiKeyConnection(name, `${name}-credentials`));
+        });
+        await tracker.waitForReady(size, 30 * 60_000);
+        const setupMs = Date.now() - started;
+        const setupCpuSeconds = round((await operator.cpuSeconds()) - cpuBefore, 2);
+        await tracker.stop();
+        context.log(`  ${size - created} more connections Ready in ${setupMs} ms (${size} in all)`);
+        await cluster.settle();
+        const afterSetup = await sampleMemory(operator);
+        const afterSetupPeakRssBytes = (await operator.memory()).peakRss;
+        await operator.stop();
+        operator = await start(`memory-${size}-restarted`);
+        await operator.waitReady();
+        await waitReconciled(operator, size, 10 * 60_000);
+        await cluster.settle();
+        const restarted = await sampleMemory(operator);
+        const heap =
+          context.heapSnapshots === true ? await summariseFile(await operator.heapSnapshot()) : undefined;
+        context.log(
+          `  restarted with ${size}: RSS ${Math.round(restarted.rssBytes / 2 ** 20)} MiB, private ${Math.round(restarted.rssAnonBytes / 2 ** 20)} MiB${heap === undefined ? '' : `, live heap ${Math.round(heap.totalBytes / 2 ** 20)} MiB`}`,
+        );
+        steps.push({
+          connections: size,
+          setupMs,
+          setupCpuSeconds,
+          cpuSecondsPer1000Ready: round((setupCpuSeconds / (size - created)) * 1000, 2),
+          afterSetup,
+          afterSetupPeakRssBytes,
+          restarted,
+          ...(heap === undefined ? {} : { heap }),
+        });
+        created = size;
+      }
+      const last = steps[steps.length - 1];
+      if (last === undefined) throw new Error('memory: no size given');
+      // Writing a snapshot grows the process (it is serialised in memory): measure growth from after it.
+      const base = last.heap === undefined ? last.restarted : await sampleMemory(operator);
       const unrelated = Array.from({ length: unrelatedSecrets }, (_, i) => `unrelated-${i}`);
       await forEachConcurrent(unrelated, context.applyConcurrency, async (name) => {
         await kube.create(paths.secrets(UNRELATED_NAMESPACE), unrelatedSecret(name));
@@ -160,23 +212,26 @@ export async function runMemory(context: BenchContext, run: MemoryRun): Promise<
       });
       await cluster.settle();
       const restartedWithImpostors = await sampleMemory(operator);
+      const first = steps[0];
       const result: MemoryResult = {
-        connections,
+        connections: largest,
         unrelatedSecrets,
-        setupMs,
         empty,
-        afterSetup,
-        afterSetupPeakRssBytes,
-        restarted,
+        steps,
+        ...(first === undefined || first === last ? {} : { perConnection: perExtra(first, last) }),
+        setupMs: last.setupMs,
+        afterSetup: last.afterSetup,
+        afterSetupPeakRssBytes: last.afterSetupPeakRssBytes,
+        restarted: last.restarted,
         restartedWithUnrelated,
-        unrelatedGrowth: growth(restartedWithUnrelated, restarted),
+        unrelatedGrowth: growth(restartedWithUnrelated, base),
         impostorSecrets,
         impostorBytes,
         restartedWithImpostors,
         impostorGrowth: growth(restartedWithImpostors, restartedWithUnrelated),
       };
       context.log(
-        `  RSS ${Math.round(restarted.rssBytes / 2 ** 20)} MiB -> ${Math.round(restartedWithUnrelated.rssBytes / 2 ** 20)} MiB with unrelated Secrets -> ${Math.round(restartedWithImpostors.rssBytes / 2 ** 20)} MiB with impostors`,
+        `  RSS ${Math.round(last.restarted.rssBytes / 2 ** 20)} MiB -> ${Math.round(restartedWithUnrelated.rssBytes / 2 ** 20)} MiB with unrelated Secrets -> ${Math.round(restartedWithImpostors.rssBytes / 2 ** 20)} MiB with impostors`,
       );
       return result;
     } finally {
@@ -185,4 +240,25 @@ export async function runMemory(context: BenchContext, run: MemoryRun): Promise<
   } finally {
     await cluster.stop();
   }
+}
+
+function perExtra(first: MemoryStep, last: MemoryStep): NonNullable<MemoryResult['perConnection']> {
+  const extra = last.connections - first.connections;
+  const per = (field: 'rssBytes' | 'rssAnonBytes' | 'heapUsedBytes') =>
+    Math.round((last.restarted[field] - first.restarted[field]) / extra);
+  return {
+    from: first.connections,
+    to: last.connections,
+    rssBytes: per('rssBytes'),
+    rssAnonBytes: per('rssAnonBytes'),
+    heapUsedBytes: per('heapUsedBytes'),
+    ...(first.heap === undefined || last.heap === undefined
+      ? {}
+      : {
+          heap: perConnection(
+            { connections: first.connections, heap: first.heap },
+            { connections: last.connections, heap: last.heap },
+          ),
+        }),
+  };
 }

@@ -11,12 +11,16 @@
 // The hook applies to modules resolved after it is registered, hence the dynamic import; a process that
 // loaded @kubernetes/client-node's index before (the tests) keeps the full module, which is equivalent.
 import { registerHooks } from 'node:module';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type KubeConfigModule = typeof import('@kubernetes/client-node/dist/config.js');
 
 const CONFIG_MODULE = '/@kubernetes/client-node/dist/config.js';
 const GENERATED_INDEX = './gen/index.js';
-const SLIM_INDEX = new URL('./client-node-gen.ts', import.meta.url).href;
+// Beside this module, with its extension: .ts from the sources, .js in the image (compiled, decision 0008).
+const SLIM_INDEX = new URL(`./client-node-gen${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+  .href;
 
 let registered = false;
 

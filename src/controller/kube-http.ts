@@ -5,7 +5,6 @@
 //
 // Credentials are read from the KubeConfig on every request (exec plugins, OIDC and projected service
 // account tokens rotate); the connection pool is rebuilt only when the TLS material or proxy changes.
-import { createHash } from 'node:crypto';
 import type { RequestOptions } from 'node:https';
 import type { Cluster, DispatcherOptions, KubeConfig } from '@kubernetes/client-node';
 // From its own module, not the package index: the index loads every generated API (see kube-config.ts).
@@ -215,7 +214,7 @@ const http1 = { allowH2: false };
 class DispatcherPool {
   readonly #kc: KubeConfig;
   readonly #cluster: Cluster;
-  #fingerprint = '';
+  #options: unknown;
   #dispatcher: Dispatcher | undefined;
   #closed = false;
 
@@ -262,8 +261,9 @@ class DispatcherPool {
 
   #dispatcherFor(options: Exclude<DispatcherOptions, { type: 'socks' }>): Dispatcher | undefined {
     if (options.type === 'none') return undefined;
-    const fingerprint = createHash('sha256').update(JSON.stringify(options)).digest('hex');
-    if (fingerprint === this.#fingerprint && this.#dispatcher !== undefined) return this.#dispatcher;
+    // Compared, not hashed: the options carry the client certificate, key and CA as fresh Buffers on every
+    // request, and JSON of a Buffer is an array of its bytes (a sha256 of that cost ~1 ms per request).
+    if (this.#dispatcher !== undefined && sameOptions(options, this.#options)) return this.#dispatcher;
     if (this.#closed) throw new CoffreError('kube_closed', 'the API client is closed', { retryable: false });
     const previous = this.#dispatcher;
     this.#dispatcher =
@@ -276,11 +276,35 @@ class DispatcherPool {
             connect: options.connect,
           })
         : new Agent({ ...noBodyTimeout, ...http1, connect: options.connect });
-    this.#fingerprint = fingerprint;
+    this.#options = options;
     // Requests still running on the old pool (a watch) finish there; it closes after them.
     void previous?.close().catch(() => undefined);
     return this.#dispatcher;
   }
+}
+
+/** Deep equality of dispatcher options: Buffers by content, functions by identity. */
+export function sameOptions(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return (
+      a instanceof Uint8Array &&
+      b instanceof Uint8Array &&
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+    );
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameOptions(x, b[i]))
+    );
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const aKeys = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bKeys = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return (
+    aKeys.length === bKeys.length &&
+    aKeys.every((k) => sameOptions((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 function describe(error: unknown): string {

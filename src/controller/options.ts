@@ -16,7 +16,7 @@ import type { InformerObserver, InformerOptions, ResourceRef } from './informer.
 import type { KubeHttp } from './kube-http.ts';
 import type { LeaderElectionOptions, LeaseClient } from './leader-election.ts';
 import type { BackoffPolicy } from './rate-limiter.ts';
-import { withoutManagedFields } from './transforms.ts';
+import { compact } from './transforms.ts';
 import type { KubeObject, Reconciler } from './types.ts';
 
 export const INVALID_RUNTIME_OPTIONS = 'invalid_runtime_options';
@@ -272,7 +272,7 @@ export function resolveInformerOptions<T extends KubeObject>(
     ...(spec.labelSelector === undefined ? {} : { labelSelector: spec.labelSelector }),
     ...(spec.fieldSelector === undefined ? {} : { fieldSelector: spec.fieldSelector }),
     metadataOnly: spec.metadataOnly ?? false,
-    transform: spec.transform ?? withoutManagedFields,
+    transform: spec.transform ?? compact,
     pageSize: check.positive('pageSize', spec.pageSize ?? fallback.pageSize),
     listTimeoutMs: check.positive('listTimeoutMs', spec.listTimeoutMs ?? fallback.listTimeoutMs),
     watchTimeoutSeconds: check.positive(

@@ -64,8 +64,8 @@ const NAMESPACE_INDEX = '\u0000namespace';
 export class Store<T extends KubeObject> implements ReadonlyStore<T> {
   readonly #items = new Map<string, T>();
   readonly #indexers = new Map<string, IndexFunction<T>>();
-  /** index name -> index value -> keys */
-  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  /** index name -> index value -> keys (one key as a string: most values name one object) */
+  readonly #indices = new Map<string, Map<string, IndexEntry>>();
   readonly #onIndexError: (index: string, error: unknown) => void;
 
   /** onIndexError: an index function threw (the object is then not found under that index). */
@@ -87,7 +87,7 @@ export class Store<T extends KubeObject> implements ReadonlyStore<T> {
       }
     };
     this.#indexers.set(name, index);
-    const values = new Map<string, Set<string>>();
+    const values = new Map<string, IndexEntry>();
     this.#indices.set(name, values);
     for (const [key, object] of this.#items) addToIndex(values, index(object), key);
   }
@@ -166,34 +166,43 @@ export class Store<T extends KubeObject> implements ReadonlyStore<T> {
     for (const { new: object } of delta.updated) this.upsert(object);
   }
 
-  #keysOf(name: string, value: string): ReadonlySet<string> {
+  #keysOf(name: string, value: string): Iterable<string> {
     const index = this.#indices.get(name);
     if (index === undefined) throw new Error(`unknown index ${name}`);
-    return index.get(value) ?? new Set();
+    const keys = index.get(value);
+    if (keys === undefined) return [];
+    return typeof keys === 'string' ? [keys] : keys;
   }
 }
 
-function addToIndex(values: Map<string, Set<string>>, indexValues: readonly string[], key: string): void {
+/**
+ * The keys under one index value. Most values name one object (the Secret a connection reads is read by
+ * that connection only), so a single key is kept as itself: a Set per value would cost ~150 bytes per
+ * connection and index for nothing.
+ */
+type IndexEntry = string | Set<string>;
+
+function addToIndex(values: Map<string, IndexEntry>, indexValues: readonly string[], key: string): void {
   for (const value of indexValues) {
-    let keys = values.get(value);
-    if (keys === undefined) {
-      keys = new Set();
-      values.set(value, keys);
-    }
-    keys.add(key);
+    const keys = values.get(value);
+    if (keys === undefined) values.set(value, key);
+    else if (typeof keys === 'string') {
+      if (keys !== key) values.set(value, new Set([keys, key]));
+    } else keys.add(key);
   }
 }
 
-function removeFromIndex(
-  values: Map<string, Set<string>>,
-  indexValues: readonly string[],
-  key: string,
-): void {
+function removeFromIndex(values: Map<string, IndexEntry>, indexValues: readonly string[], key: string): void {
   for (const value of indexValues) {
     const keys = values.get(value);
     if (keys === undefined) continue;
+    if (typeof keys === 'string') {
+      if (keys === key) values.delete(value);
+      continue;
+    }
     keys.delete(key);
-    if (keys.size === 0) values.delete(value);
+    if (keys.size === 1) values.set(value, keys.values().next().value as string);
+    else if (keys.size === 0) values.delete(value);
   }
 }
 

@@ -3,6 +3,8 @@
 // passes here is how the benchmark reports API writes per refresh.
 import type { CoreV1Event, V1Secret } from '@kubernetes/client-node';
 import { KubeApiError, type KubeHttp } from '../controller/kube-http.ts';
+import { compact } from '../controller/transforms.ts';
+import type { KubeObject } from '../controller/types.ts';
 
 export const FIELD_MANAGER = 'coffre';
 
@@ -49,12 +51,20 @@ export function isConflict(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 409;
 }
 
+/**
+ * What the API server returns, as the informers cache it (no managedFields, repeated strings shared):
+ * these copies are kept too, by the read-your-writes views and the owned Secrets' data.
+ */
+function compacted<T>(object: T): T {
+  return compact(object as KubeObject) as T;
+}
+
 export function createKubePort(http: KubeHttp, counter: WriteCounter = { count: () => undefined }): KubePort {
   const secretsPath = (namespace: string) => `/api/v1/namespaces/${namespace}/secrets`;
   return {
     async getSecret(namespace, name) {
       try {
-        return await http.json<V1Secret>(`${secretsPath(namespace)}/${name}`);
+        return compacted(await http.json<V1Secret>(`${secretsPath(namespace)}/${name}`));
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -62,32 +72,38 @@ export function createKubePort(http: KubeHttp, counter: WriteCounter = { count: 
     },
     async createSecret(namespace, secret) {
       counter.count('create', 'secrets');
-      return http.json<V1Secret>(secretsPath(namespace), {
-        method: 'POST',
-        query: { fieldManager: FIELD_MANAGER },
-        contentType: 'application/json',
-        body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', ...secret }),
-      });
+      return compacted(
+        await http.json<V1Secret>(secretsPath(namespace), {
+          method: 'POST',
+          query: { fieldManager: FIELD_MANAGER },
+          contentType: 'application/json',
+          body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', ...secret }),
+        }),
+      );
     },
     async replaceSecret(namespace, secret) {
       counter.count('update', 'secrets');
-      return http.json<V1Secret>(`${secretsPath(namespace)}/${secret.metadata?.name ?? ''}`, {
-        method: 'PUT',
-        query: { fieldManager: FIELD_MANAGER },
-        contentType: 'application/json',
-        body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', ...secret }),
-      });
+      return compacted(
+        await http.json<V1Secret>(`${secretsPath(namespace)}/${secret.metadata?.name ?? ''}`, {
+          method: 'PUT',
+          query: { fieldManager: FIELD_MANAGER },
+          contentType: 'application/json',
+          body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', ...secret }),
+        }),
+      );
     },
     async patchStatus(resource, namespace, name, status) {
       counter.count('patch', `${resource.plural}/status`);
-      return http.json<unknown>(
-        `/apis/${resource.group}/${resource.version}/namespaces/${namespace}/${resource.plural}/${name}/status`,
-        {
-          method: 'PATCH',
-          query: { fieldManager: FIELD_MANAGER },
-          contentType: 'application/merge-patch+json',
-          body: JSON.stringify({ status }),
-        },
+      return compacted(
+        await http.json<unknown>(
+          `/apis/${resource.group}/${resource.version}/namespaces/${namespace}/${resource.plural}/${name}/status`,
+          {
+            method: 'PATCH',
+            query: { fieldManager: FIELD_MANAGER },
+            contentType: 'application/merge-patch+json',
+            body: JSON.stringify({ status }),
+          },
+        ),
       );
     },
     async createEvent(namespace, event) {

@@ -62,6 +62,40 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
     return memo.object;
   }
 
+  /**
+   * The informer reported `object`: a copy we wrote that it has caught up with is no longer needed. Without
+   * this a memo would stay until the next write sweeps it — after a burst, a second copy of every object.
+   */
+  observed(object: Versioned): void {
+    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const memo = this.#memo.get(key);
+    if (memo === undefined) return;
+    if (
+      object.metadata?.uid !== memo.object.metadata?.uid ||
+      atLeast(object.metadata?.resourceVersion, memo.object.metadata?.resourceVersion)
+    ) {
+      this.#memo.delete(key);
+    }
+  }
+
+  /** Registers observed() with the informer whose store this view reads. */
+  follow(informer: {
+    addHandlers(handlers: {
+      onAdd?(o: Versioned): void;
+      onUpdate?(old: Versioned, o: Versioned): void;
+    }): void;
+  }): this {
+    informer.addHandlers({
+      onAdd: (object) => {
+        this.observed(object);
+      },
+      onUpdate: (_old, object) => {
+        this.observed(object);
+      },
+    });
+    return this;
+  }
+
   wrote(object: T): void {
     const now = this.#clock.now();
     // Copies of objects nobody reads again (a deleted connection's Secret) go once they are stale.

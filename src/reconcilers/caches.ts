@@ -4,6 +4,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/v1alpha1/metadata-key
 import { GROUP, VERSION, type OAuthClient, type VaultConnection } from '../api/v1alpha1/resources.ts';
 import type { Informer, ResourceRef } from '../controller/informer.ts';
 import type { Manager } from '../controller/manager.ts';
+import { sharedStrings } from '../controller/transforms.ts';
 import type { KubeObject, ObjectKey } from '../controller/types.ts';
 import { targetName } from './vault-connection/policy.ts';
 import { stateSecretName } from './vault-connection/state-secret.ts';
@@ -39,7 +40,7 @@ function minimalMetadata(object: KubeObject): KubeObject {
   return {
     metadata: {
       ...(m.name === undefined ? {} : { name: m.name }),
-      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+      ...(m.namespace === undefined ? {} : { namespace: sharedStrings.intern(m.namespace) }),
       ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
     },
   };

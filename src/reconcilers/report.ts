@@ -23,6 +23,8 @@ export interface ReportKind {
   normallyFalse?: ReadonlySet<string>;
   /** Conditions never announced by an Event (Reconciling, Stalled: Ready carries the news). */
   unannounced?: ReadonlySet<string>;
+  /** Conditions whose first appearance as True raises no Event (a connection's Ready): see transitions. */
+  quietFirstTrue?: ReadonlySet<string>;
   /** Whether a condition in this state deserves a Warning Event rather than a Normal one. */
   isWarning(condition: Condition): boolean;
 }
@@ -111,6 +113,7 @@ export async function reportStatus<S extends ReportedStatus>(
     object.status?.conditions,
     desired.conditions ?? [],
     kind.normallyFalse,
+    kind.quietFirstTrue,
   )) {
     if (kind.unannounced?.has(condition.type) === true) continue;
     deps.events.record(

@@ -93,9 +93,7 @@ async function ownSecret(
   const namespace = connection.metadata.namespace ?? '';
   const cached = deps.ownedSecrets.get(`${namespace}/${name}`);
   if (cached === undefined || isWholeSecret(cached)) return cached;
-  return isOwnedBy(cached, connection)
-    ? deps.ownedData.get(namespace, name, cached.metadata?.resourceVersion ?? '')
-    : cached;
+  return isOwnedBy(cached, connection) ? deps.ownedData.get(cached) : cached;
 }
 
 async function readSources(deps: GatherDeps, connection: VaultConnection): Promise<Sources> {

@@ -66,6 +66,9 @@ const REPORT: ReportKind = {
   // Empty and Expired are news when True: no Event for their normal False state (see transitions).
   normallyFalse: new Set([ConditionType.Empty, ConditionType.Expired]),
   unannounced: new Set([ConditionType.Reconciling, ConditionType.Stalled]),
+  // A connection Ready at once says so in its status; an Event only when that first Ready follows a
+  // problem (Ready=False before it), and for every transition after (decision in docs/performance.md).
+  quietFirstTrue: new Set([ConditionType.Ready]),
   isWarning: (c) =>
     (c.type === ConditionType.Ready &&
       (c.status !== 'True' ||

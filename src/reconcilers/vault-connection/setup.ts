@@ -44,12 +44,14 @@ export function setupVaultConnectionController(
   const reconciler = new VaultConnectionReconciler({
     ...reconcilerDeps,
     flights,
-    connections: new ReadYourWrites(connections.store, deps.clock, { absentMeansGone: true }),
+    connections: new ReadYourWrites(connections.store, deps.clock, { absentMeansGone: true }).follow(
+      connections,
+    ),
     clients: clients.store,
     // Metadata from the watch, whole objects from our writes: gather tells them apart.
     ownedSecrets: new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
       absentMeansGone: false,
-    }),
+    }).follow(ownedSecrets),
   });
   const controller = manager.controller({
     name: 'vaultconnection',

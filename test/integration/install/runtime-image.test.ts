@@ -1,6 +1,7 @@
 // The container image without a Docker engine: the Dockerfile's steps, read from the Dockerfile itself,
-// reproduced in a temporary directory (copy package.json, package-lock.json and src/, the deps stage's
-// `npm ci`), then the runtime stage's ENTRYPOINT run with the repository's Node 24 in place of
+// reproduced in a temporary directory (the build stage's tsc compile of src/ into dist/, with the
+// repository's TypeScript in place of the build stage's `npm ci`; copy package.json, package-lock.json;
+// the deps stage's `npm ci`), then the runtime stage's ENTRYPOINT run with the repository's Node 24 in place of
 // /nodejs/bin/node and a scratch directory in place of /tmp. The operator started that way runs as the
 // chart's ServiceAccount against the test control plane, with leader election, until SIGTERM.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -47,17 +48,20 @@ function dockerStages(text: string): Stage[] {
 }
 
 const stages = dockerStages(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+const build = stages.find((s) => s.name === 'build');
 const deps = stages.find((s) => s.name === 'deps');
 const runtime = stages.at(-1);
 const args = (stage: Stage | undefined, keyword: string) =>
   (stage?.instructions ?? []).filter((i) => i.keyword === keyword).map((i) => i.args);
 const npmCommand = args(deps, 'RUN').find((a) => a.startsWith('npm ci')) ?? '';
+const compileCommand = args(build, 'RUN').find((a) => a.startsWith('npx tsc')) ?? '';
 const entrypoint = JSON.parse(args(runtime, 'ENTRYPOINT')[0] ?? '[]') as string[];
 
 let scratch = '';
 let app = '';
 let writable = '';
 let install: { status: number | null; output: string } = { status: null, output: '' };
+let compile: { status: number | null; output: string } = { status: null, output: '' };
 
 const env = (extra: Record<string, string> = {}) => ({
   PATH: `${dirname(node24)}${delimiter}${process.env.PATH ?? ''}`,
@@ -82,10 +86,18 @@ beforeAll(async () => {
   writable = join(scratch, 'tmp');
   await mkdir(app);
   await mkdir(writable);
-  // COPY package.json package-lock.json ./ (deps), COPY src ./src (runtime)
+  // The build stage: its compile command, run in the repository (whose node_modules holds the same
+  // TypeScript its `npm ci` installs), writing dist/ into the app directory.
+  const [, , ...compileArgs] = compileCommand.split(/\s+/);
+  const compiled = spawnSync(
+    join(root, 'node_modules/.bin/tsc'),
+    [...compileArgs, '--outDir', join(app, 'dist')],
+    { cwd: root, env: env(), encoding: 'utf8', timeout: 180_000 },
+  );
+  compile = { status: compiled.status, output: `${compiled.stdout}${compiled.stderr}` };
+  // COPY package.json package-lock.json ./ (deps), COPY --from=build /app/dist ./dist (runtime)
   await cp(join(root, 'package.json'), join(app, 'package.json'));
   await cp(join(root, 'package-lock.json'), join(app, 'package-lock.json'));
-  await cp(join(root, 'src'), join(app, 'src'), { recursive: true });
   const [command = '', ...npmArgs] = npmCommand.split(/\s+/);
   const result = spawnSync(command, npmArgs, {
     cwd: app,
@@ -95,14 +107,25 @@ beforeAll(async () => {
     timeout: 180_000,
   });
   install = { status: result.status, output: `${result.stdout}${result.stderr}` };
-}, 200_000);
+}, 400_000);
 
 afterAll(async () => {
   if (scratch !== '') await rm(scratch, { recursive: true, force: true });
 });
 
 describe('the container image (Dockerfile), reproduced without Docker', () => {
-  it('builds from the files the tests use: package.json, the lockfile, src/, and a non-root user', () => {
+  it('compiles src/ with tsc, and builds from package.json, the lockfile, dist/ and a non-root user', () => {
+    expect(build?.from).toMatch(/^node:24\./);
+    expect(args(build, 'COPY')).toEqual([
+      'package.json package-lock.json tsconfig.json tsconfig.build.json ./',
+      'src ./src',
+    ]);
+    expect(compileCommand).toBe('npx tsc -p tsconfig.build.json');
+    expect(compile.status, compile.output).toBe(0);
+    expect(existsSync(join(app, 'dist', 'main.js'))).toBe(true);
+    // No TypeScript reaches the image, and no module still names a .ts file.
+    expect(existsSync(join(app, 'src'))).toBe(false);
+    expect(readFileSync(join(app, 'dist', 'controller', 'kube-config.js'), 'utf8')).not.toMatch(/\.ts['"`]/);
     expect(deps?.from).toMatch(/^node:24\./);
     expect(args(deps, 'COPY')).toContain('package.json package-lock.json ./');
     expect(npmCommand).toMatch(/^npm ci .*--omit=dev/);
@@ -111,11 +134,11 @@ describe('the container image (Dockerfile), reproduced without Docker', () => {
     expect(args(runtime, 'COPY')).toEqual([
       '--from=deps /app/node_modules ./node_modules',
       'package.json ./',
-      'src ./src',
+      '--from=build /app/dist ./dist',
     ]);
     expect(args(runtime, 'USER')).toEqual(['65532:65532']);
     expect(entrypoint).toEqual(
-      expect.arrayContaining(['--permission', '--allow-fs-write=/tmp', 'src/main.ts']),
+      expect.arrayContaining(['--permission', '--allow-fs-write=/tmp', 'dist/main.js']),
     );
   });
 
@@ -162,7 +185,7 @@ describe('the container image (Dockerfile), reproduced without Docker', () => {
         env: env(),
         encoding: 'utf8',
       });
-    const refused = attempt(join(app, 'src', 'planted.ts'));
+    const refused = attempt(join(app, 'dist', 'planted.js'));
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('ERR_ACCESS_DENIED');
     expect(attempt(join(writable, 'scratch')).status).toBe(0);

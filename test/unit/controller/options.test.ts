@@ -9,7 +9,7 @@ import {
   type ManagerInput,
 } from '../../../src/controller/options.ts';
 import { defaults } from '../../../src/defaults.ts';
-import { withoutManagedFields } from '../../../src/controller/transforms.ts';
+import { compact } from '../../../src/controller/transforms.ts';
 import { silentLogger } from '../../../src/observability/logger.ts';
 import { FakeApiServer } from './support/fake-api-server.ts';
 
@@ -72,7 +72,7 @@ describe('resolveInformerOptions and resolveControllerOptions', () => {
       pageSize: 500,
       watchTimeoutSeconds: 300,
     });
-    expect(options.transform).toBe(withoutManagedFields);
+    expect(options.transform).toBe(compact);
   });
 
   it('should default a controller and merge a partial backoff', () => {

@@ -3,9 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { OwnedSecretData, isWholeSecret } from '../../../src/kube/owned-secret-data.ts';
 
 const secretAt = (resourceVersion: string): V1Secret => ({
-  metadata: { namespace: 'payments', name: 'api-token', resourceVersion },
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { namespace: 'payments', name: 'api-token', resourceVersion, labels: { a: 'b' } },
   type: 'Opaque',
   data: { access_token: Buffer.from(`token@${resourceVersion}`).toString('base64') },
+});
+/** What the metadata-only watch reports of that version. */
+const metaAt = (resourceVersion: string): V1Secret => ({
+  apiVersion: 'meta.k8s.io/v1',
+  kind: 'PartialObjectMetadata',
+  metadata: secretAt(resourceVersion).metadata ?? {},
 });
 
 function fakePort(live: () => V1Secret | undefined) {
@@ -25,8 +33,9 @@ describe('owned Secret data', () => {
   it('should read a version once, then serve it from memory', async () => {
     const { port, gets } = fakePort(() => secretAt('5'));
     const data = new OwnedSecretData(port);
-    expect((await data.get('payments', 'api-token', '5'))?.metadata?.resourceVersion).toBe('5');
-    await data.get('payments', 'api-token', '5');
+    expect((await data.get(metaAt('5')))?.metadata?.resourceVersion).toBe('5');
+    // From memory: the watch's metadata and the kept data half, the same Secret.
+    expect(await data.get(metaAt('5'))).toEqual(secretAt('5'));
     expect(gets()).toBe(1);
   });
 
@@ -34,9 +43,9 @@ describe('owned Secret data', () => {
     let version = '5';
     const { port, gets } = fakePort(() => secretAt(version));
     const data = new OwnedSecretData(port);
-    await data.get('payments', 'api-token', '5');
+    await data.get(metaAt('5'));
     version = '6';
-    expect((await data.get('payments', 'api-token', '6'))?.metadata?.resourceVersion).toBe('6');
+    expect((await data.get(metaAt('6')))?.metadata?.resourceVersion).toBe('6');
     expect(gets()).toBe(2);
   });
 
@@ -44,7 +53,7 @@ describe('owned Secret data', () => {
     const { port, gets } = fakePort(() => secretAt('9'));
     const data = new OwnedSecretData(port);
     data.remember(secretAt('9'));
-    await data.get('payments', 'api-token', '9');
+    expect((await data.get(metaAt('9')))?.data).toEqual(secretAt('9').data);
     expect(gets()).toBe(0);
   });
 
@@ -52,7 +61,7 @@ describe('owned Secret data', () => {
     const { port } = fakePort(() => undefined);
     const data = new OwnedSecretData(port);
     data.remember(secretAt('1'));
-    expect(await data.get('payments', 'api-token', '2')).toBeUndefined();
+    expect(await data.get(metaAt('2'))).toBeUndefined();
     expect(data.size).toBe(0);
     data.remember(secretAt('3'));
     data.forget('payments', 'api-token');

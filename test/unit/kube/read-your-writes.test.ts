@@ -91,4 +91,22 @@ describe('ReadYourWrites', () => {
     expect(view.size).toBe(1);
     expect(view.get('ns/a')?.metadata.resourceVersion).toBe('8');
   });
+
+  it('drops a written copy as soon as the informer reports that version or a newer one', () => {
+    const { cache, view } = setup(false);
+    let handlers: { onAdd?(o: Obj): void; onUpdate?(old: Obj, o: Obj): void } = {};
+    view.follow({ addHandlers: (h) => (handlers = h) });
+    view.wrote(obj('7', 'written'));
+    // An older version arriving (the watch is behind) keeps the copy.
+    handlers.onUpdate?.(obj('5'), obj('6'));
+    expect(view.size).toBe(1);
+    cache.set('ns/a', obj('7', 'watched'));
+    handlers.onUpdate?.(obj('6'), obj('7', 'watched'));
+    expect(view.size).toBe(0);
+    expect(view.get('ns/a')?.status).toBe('watched');
+    // Another object under the name (a new uid) ends it too.
+    view.wrote(obj('9'));
+    handlers.onAdd?.(obj('3', undefined, 'u2'));
+    expect(view.size).toBe(0);
+  });
 });

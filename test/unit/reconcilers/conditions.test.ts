@@ -122,4 +122,34 @@ describe('transitions', () => {
       'Empty=True/SecretNotFound',
     ]);
   });
+
+  it('should raise no Event for a connection Ready at once, and one for every change after', () => {
+    const normallyFalse = new Set(['Empty', 'Expired']);
+    const firstTrue = new Set(['Ready']);
+    const ready = (status: 'True' | 'False', reason: string) => [
+      { type: 'Ready', status, reason, message: '' },
+      { type: 'Empty', status: 'False' as const, reason: 'CredentialsPresent', message: '' },
+    ];
+    const summary = (list: ReturnType<typeof transitions>) =>
+      list.map((t) => `${t.condition.type}=${t.condition.status}/${t.condition.reason}`);
+    const at = (before: ReturnType<typeof mergeConditions> | undefined, want: ReturnType<typeof ready>) =>
+      mergeConditions(before, want, 1, t1);
+
+    // Created and Ready in one step: the status says it all.
+    const created = at(undefined, ready('True', 'TokenValid'));
+    expect(transitions(undefined, created, normallyFalse, firstTrue)).toEqual([]);
+    // Its first problem is news, and so is the recovery.
+    const failed = at(created, ready('False', 'TokenEndpointError'));
+    expect(summary(transitions(created, failed, normallyFalse, firstTrue))).toEqual([
+      'Ready=False/TokenEndpointError',
+    ]);
+    expect(
+      summary(transitions(failed, at(failed, ready('True', 'TokenValid')), normallyFalse, firstTrue)),
+    ).toEqual(['Ready=True/TokenValid']);
+    // Created with a problem: an Event at once.
+    const blocked = at(undefined, ready('False', 'SecretNotFound'));
+    expect(summary(transitions(undefined, blocked, normallyFalse, firstTrue))).toEqual([
+      'Ready=False/SecretNotFound',
+    ]);
+  });
 });
