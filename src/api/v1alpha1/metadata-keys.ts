@@ -5,7 +5,7 @@ export const MANAGED_BY_VALUE = 'coffre';
 /** On target and state Secrets: the name of the VaultConnection that owns them. */
 export const CONNECTION_LABEL = 'coffre.dev/connection';
 
-/** On a VaultConnection: set to a new value (e.g. a timestamp) to obtain a new token at once. */
+/** On a VaultConnection: set to a new value (e.g. a timestamp) to obtain a new token (or re-read static credentials) at once. */
 export const FORCE_REFRESH_ANNOTATION = 'coffre.dev/force-refresh';
 /** On a target Secret: SHA-256 of the published data; changes only when the data does. */
 export const DATA_HASH_ANNOTATION = 'coffre.dev/data-hash';
@@ -39,7 +39,7 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     key: FORCE_REFRESH_ANNOTATION,
     on: 'VaultConnection',
     meaning:
-      'Set to a new value (e.g. `date +%s`) to obtain a new token at once: `kubectl annotate vc NAME coffre.dev/force-refresh=$(date +%s) --overwrite`.',
+      'Set to a new value (e.g. `date +%s`) to obtain a new token at once (static types: read the credentials Secret again and publish it again): `kubectl annotate vc NAME coffre.dev/force-refresh=$(date +%s) --overwrite`. `status.observedForceRefresh` records the value once processed.',
   },
   {
     key: DATA_HASH_ANNOTATION,

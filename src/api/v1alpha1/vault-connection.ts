@@ -36,6 +36,8 @@ export type RolloutKind = (typeof RolloutKinds)[number];
 export const DEFAULT_TARGET_SUFFIX = '-token';
 /** Suffix of a connection's state Secret (rotated refresh tokens): `<connection name>-coffre-state`. */
 export const STATE_SECRET_SUFFIX = '-coffre-state';
+/** The longest force-refresh value status records (annotations may be far longer). */
+export const MAX_FORCE_REFRESH_VALUE_LENGTH = 1024;
 
 const RefreshSchema = Type.Object(
   {
@@ -297,6 +299,13 @@ export const VaultConnectionStatusSchema = Type.Object(
         maxItems: 256,
         'x-kubernetes-list-type': 'atomic',
         description: 'Scopes the server granted (as it reported them).',
+      }),
+    ),
+    observedForceRefresh: Type.Optional(
+      Type.String({
+        maxLength: MAX_FORCE_REFRESH_VALUE_LENGTH,
+        description:
+          'The `coffre.dev/force-refresh` value coffre last processed: a new token (or, for static types, the credentials re-read) was published for it, or Ready says why not. Wait for a renewal with `kubectl wait --for=jsonpath={.status.observedForceRefresh}=VALUE vc/NAME`. A value longer than 1024 characters is not recorded.',
       }),
     ),
   },

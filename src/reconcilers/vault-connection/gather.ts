@@ -64,6 +64,8 @@ export async function gather(
   deps: GatherDeps,
   connection: VaultConnection,
   memory: { retry: RetryState | undefined; pendingRotation: PendingRotation | undefined },
+  /** A force-refresh not yet acknowledged: read the referenced Secrets again, not from memory. */
+  refetch = false,
 ): Promise<Observed> {
   const target = targetName(connection);
   const observed: Observed = {
@@ -77,7 +79,7 @@ export async function gather(
   };
   // Read no Secret for a connection refused anyway (an invalid spec may name nothing readable).
   if (preflight(observed) !== undefined) return Object.freeze(observed);
-  return Object.freeze({ ...observed, sources: await readSources(deps, connection) });
+  return Object.freeze({ ...observed, sources: await readSources(deps, connection, refetch) });
 }
 
 /**
@@ -98,9 +100,14 @@ async function ownSecret(
     : cached;
 }
 
-async function readSources(deps: GatherDeps, connection: VaultConnection): Promise<Sources> {
+async function readSources(
+  deps: GatherDeps,
+  connection: VaultConnection,
+  refetch: boolean,
+): Promise<Sources> {
   const namespace = connection.metadata.namespace ?? '';
   const { credentialsRef, oauthClientRef } = connection.spec;
+  if (refetch) forgetReferencedSecrets(deps, connection);
   const credentials =
     credentialsRef === undefined ? undefined : await deps.secrets.read(namespace, credentialsRef.name);
   if (credentials?.found === false || oauthClientRef === undefined) {
@@ -114,4 +121,15 @@ async function readSources(deps: GatherDeps, connection: VaultConnection): Promi
         ? { found: false }
         : { found: true, config: await readClientConfig(client, deps.secrets) },
   };
+}
+
+/** Drops what the Secret reader keeps of the connection's Secrets (its own, and its OAuthClient's). */
+function forgetReferencedSecrets(deps: GatherDeps, connection: VaultConnection): void {
+  const namespace = connection.metadata.namespace ?? '';
+  const { credentialsRef, oauthClientRef } = connection.spec;
+  if (credentialsRef !== undefined) deps.secrets.forget(namespace, credentialsRef.name);
+  if (oauthClientRef === undefined) return;
+  const spec = deps.clients.get(`${namespace}/${oauthClientRef.name}`)?.spec;
+  for (const ref of [spec?.clientSecretRef, spec?.privateKeyRef])
+    if (ref !== undefined) deps.secrets.forget(namespace, ref.name);
 }

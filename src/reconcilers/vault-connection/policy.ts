@@ -64,7 +64,8 @@ export interface TokenToRequest {
 export type Decision =
   /** Nothing to publish: report why (invalid spec, empty, blocked). */
   | { kind: 'report'; outcome: Outcome }
-  | { kind: 'publish-static'; data: ReadonlyMap<string, SecretValue> }
+  /** `forceValue`: the force-refresh annotation, recorded on the target as handled. */
+  | { kind: 'publish-static'; data: ReadonlyMap<string, SecretValue>; forceValue: string | undefined }
   /** The published token is good until refreshAt: request and write nothing (a quiet restart). */
   | {
       kind: 'reuse';
@@ -277,6 +278,12 @@ function sharedToken(observed: Observed, record: PublishedRecord): TokenSet | un
   };
 }
 
+/** The force-refresh annotation, if set to something. */
+export function forceRefreshValue(connection: VaultConnection): string | undefined {
+  const value = connection.metadata.annotations?.[FORCE_REFRESH_ANNOTATION];
+  return value === undefined || value === '' ? undefined : value;
+}
+
 /** The decision for one reconcile. */
 export function decide(observed: Observed, env: PolicyEnv): Decision {
   const refused = preflight(observed);
@@ -305,7 +312,7 @@ export function decide(observed: Observed, env: PolicyEnv): Decision {
         },
       };
     case 'static':
-      return { kind: 'publish-static', data: plan.data };
+      return { kind: 'publish-static', data: plan.data, forceValue: forceRefreshValue(observed.connection) };
     case 'token':
       return decideToken(observed, env, plan, seed);
   }

@@ -32,6 +32,7 @@ import {
 import { gather, type Observed, type RetryState } from './gather.ts';
 import {
   decide,
+  forceRefreshValue,
   judgeFailure,
   judgeToken,
   planTargetWrite,
@@ -44,7 +45,7 @@ import {
   type TokenToRequest,
 } from './policy.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
-import { desiredStatus, type Outcome } from './status.ts';
+import { acknowledgedForceRefresh, desiredStatus, type Outcome } from './status.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
 export const VAULT_CONNECTIONS = { group: GROUP, version: VERSION, plural: 'vaultconnections' } as const;
@@ -128,10 +129,13 @@ export class VaultConnectionReconciler implements Reconciler {
     if (connection.metadata.deletionTimestamp !== undefined) return undefined;
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
-    const observed = await gather(this.#deps, connection, {
-      retry: this.#retries.get(id),
-      pendingRotation: this.#unpersisted.get(id),
-    });
+    const force = forceRefreshValue(connection);
+    const observed = await gather(
+      this.#deps,
+      connection,
+      { retry: this.#retries.get(id), pendingRotation: this.#unpersisted.get(id) },
+      force !== undefined && force !== connection.status?.observedForceRefresh,
+    );
     const env: PolicyEnv = {
       now,
       providers: this.#deps.providers,
@@ -163,7 +167,8 @@ export class VaultConnectionReconciler implements Reconciler {
         result = ending({ kind: 'token-valid' }, { refreshAt: decision.refreshAt });
         break;
       case 'publish-static': {
-        const published = await this.#publish(observed, decision.data, {}, recordKey, context);
+        const record = decision.forceValue === undefined ? {} : { forceRefreshHandled: decision.forceValue };
+        const published = await this.#publish(observed, decision.data, record, recordKey, context);
         result =
           published.outcome === undefined
             ? ending({ kind: 'static-published' }, { target: published.target, wrote: published.wrote })
@@ -274,6 +279,12 @@ export class VaultConnectionReconciler implements Reconciler {
       secretName: observed.targetName,
       expiring: ending.expiring,
       ...(ending.refreshAt === undefined ? {} : { nextRefreshAt: ending.refreshAt }),
+      observedForceRefresh: acknowledgedForceRefresh({
+        previous: connection.status?.observedForceRefresh,
+        requested: forceRefreshValue(connection),
+        handled: record?.forceRefreshHandled,
+        outcome: ending.outcome,
+      }),
       now,
     });
     const report = await reportStatus(this.#deps, REPORT, connection, status, context.signal);

@@ -1,5 +1,5 @@
 // kubectl coffre renew: sets the force-refresh annotation, waits until the operator honoured it, prints
-// the new expiry — read from the target Secret's metadata by an admin, from status by a coffre-edit user.
+// the new expiry — read from status.observedForceRefresh and Ready, for an admin and a coffre-edit user alike.
 import { describe, expect, it } from 'vitest';
 import {
   FORCE_REFRESH_ANNOTATION,
