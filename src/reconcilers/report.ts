@@ -58,6 +58,13 @@ export function eventTarget(
   };
 }
 
+/** A merge patch keeps what it does not name: a field the desired status lacks is removed by a null. */
+function withRemovals(current: object | undefined, desired: object): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...desired };
+  for (const key of Object.keys(current ?? {})) if (!(key in desired)) patch[key] = null;
+  return patch;
+}
+
 /** Patches `desired` over the object's status if it differs, then records an Event per transition. */
 export async function reportStatus<S extends ReportedStatus>(
   deps: ReportDeps,
@@ -72,7 +79,7 @@ export async function reportStatus<S extends ReportedStatus>(
     kind.resource,
     object.metadata.namespace ?? '',
     object.metadata.name ?? '',
-    desired,
+    withRemovals(object.status, desired),
   );
   const target = eventTarget(kind, object);
   for (const { condition } of transitions(

@@ -301,6 +301,31 @@ export const VaultConnectionStatusSchema = Type.Object(
         description: 'Scopes the server granted (as it reported them).',
       }),
     ),
+    failedAttempts: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        format: 'int32',
+        description:
+          "Consecutive failed token requests (like cert-manager's `failedIssuanceAttempts`); absent after a success. The backoff grows with it, also across operator restarts and leader changes.",
+      }),
+    ),
+    lastFailureTime: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When the last token request failed.' }),
+    ),
+    nextRetryTime: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'No token request before this time (the backoff, or a Retry-After the server sent), also after an operator restart. Absent after a terminal error, which waits for a change of the spec or credentials, a force-refresh or an operator restart.',
+      }),
+    ),
+    failedRequest: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{16}$',
+        description:
+          "Keyed digest of what the failed request was made with (the operator's record key): a connection whose spec or credentials changed since is retried at once.",
+      }),
+    ),
     observedForceRefresh: Type.Optional(
       Type.String({
         maxLength: MAX_FORCE_REFRESH_VALUE_LENGTH,

@@ -14,13 +14,21 @@ import { preflight, targetName } from './policy.ts';
 import { stateSecretName, type PendingRotation } from './state-secret.ts';
 import { isOwnedBy } from './target-secret.ts';
 
-/** Consecutive failures and the earliest next attempt, per connection (kept in memory only). */
+/**
+ * Consecutive failures and the earliest next attempt, per connection: kept in memory and recorded in
+ * status (retry-record.ts), so that a restarted operator or a new leader keeps the backoff.
+ */
 export interface RetryState {
   readonly failures: number;
+  /** When the last request failed. */
+  readonly failedAt: number;
   /** No new request before this moment (backoff, Retry-After); Infinity after a terminal error. */
   readonly notBefore: number;
-  /** The request that failed: a changed request (new credentials, spec, force) is tried at once. */
-  readonly requestHash: string;
+  /**
+   * The request that failed, as a keyed digest of its hash (status shows it; see retryDigest): a changed
+   * request (new credentials, spec, force) is tried at once.
+   */
+  readonly requestDigest: string;
   /** What the failure was, reported again while waiting. */
   readonly reason: Reason;
   readonly message: string;

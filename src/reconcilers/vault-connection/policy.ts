@@ -59,6 +59,8 @@ export interface TokenToRequest {
   forceValue: string | undefined;
   /** The refresh token in the credentials Secret, which a rotation is persisted against. */
   seed: SecretValue | undefined;
+  /** The keyed digest of requestHash a failure is recorded under (retryDigest). */
+  requestDigest: string;
 }
 
 export type Decision =
@@ -342,7 +344,8 @@ function decideToken(
       };
     }
   }
-  if (retry !== undefined && retry.requestHash === hash && !force && retry.notBefore > now) {
+  const digest = retryDigest(connection, hash, env.recordKey);
+  if (retry !== undefined && retry.requestDigest === digest && !force && retry.notBefore > now) {
     return {
       kind: 'wait',
       outcome: { kind: 'token-failed', reason: retry.reason, message: retry.message },
@@ -362,8 +365,17 @@ function decideToken(
       minTtlMs: lifetime === undefined ? 0 : renewalWindowMs(lifetime, connection.spec.refresh) + 1000,
       forceValue,
       seed,
+      requestDigest: digest,
     },
   };
+}
+
+/**
+ * What a failure is recorded under in status: the request hash keyed by the operator's record key (the
+ * hash covers a digest of the credentials, which viewers of status must not get to guess at).
+ */
+export function retryDigest(connection: VaultConnection, hash: string, key: RecordKey): string {
+  return key.mac('failed-request', [connection.metadata.uid ?? '', hash]).slice(0, 16);
 }
 
 /**
@@ -489,8 +501,9 @@ export function judgeFailure(
     // After a terminal error a human must act: wait for a change of the request (credentials, spec, force-refresh).
     retry: {
       failures,
+      failedAt: now,
       notBefore: delay === undefined ? Number.POSITIVE_INFINITY : now + delay,
-      requestHash: request.requestHash,
+      requestDigest: request.requestDigest,
       reason,
       message: error.message,
     },

@@ -44,6 +44,7 @@ import {
   type PolicyEnv,
   type TokenToRequest,
 } from './policy.ts';
+import { retryFromStatus } from './retry-record.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
 import { acknowledgedForceRefresh, desiredStatus, type Outcome } from './status.ts';
 import type { PublishedRecord } from './target-secret.ts';
@@ -130,6 +131,11 @@ export class VaultConnectionReconciler implements Reconciler {
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
     const force = forceRefreshValue(connection);
+    // A restarted operator (or a new leader) keeps the backoff its predecessor recorded in status.
+    if (!this.#retries.has(id)) {
+      const recorded = retryFromStatus(connection.status);
+      if (recorded !== undefined) this.#retries.set(id, recorded);
+    }
     const observed = await gather(
       this.#deps,
       connection,
@@ -279,6 +285,7 @@ export class VaultConnectionReconciler implements Reconciler {
       secretName: observed.targetName,
       expiring: ending.expiring,
       ...(ending.refreshAt === undefined ? {} : { nextRefreshAt: ending.refreshAt }),
+      retry: this.#retries.get(`${connection.metadata.namespace ?? ''}/${connection.metadata.name ?? ''}`),
       observedForceRefresh: acknowledgedForceRefresh({
         previous: connection.status?.observedForceRefresh,
         requested: forceRefreshValue(connection),

@@ -7,6 +7,8 @@ import {
   type VaultConnectionStatus,
 } from '../../api/v1alpha1/vault-connection.ts';
 import { formatTime, mergeConditions, type DesiredCondition } from '../conditions.ts';
+import type { RetryState } from './gather.ts';
+import { retryStatusFields } from './retry-record.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
 export type Outcome =
@@ -27,6 +29,8 @@ export interface StatusInput {
   /** Whether this connection publishes expiring tokens. */
   expiring: boolean;
   nextRefreshAt?: number;
+  /** The retry state of a failing token request, recorded so that a restart keeps the backoff. */
+  retry?: RetryState | undefined;
   /** The force-refresh value this reconcile acknowledges (see acknowledgedForceRefresh). */
   observedForceRefresh?: string | undefined;
   now: number;
@@ -167,6 +171,8 @@ export function desiredStatus(
     if (record.grantedScopes !== undefined) status.grantedScopes = capList(record.grantedScopes);
   }
   if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
+  if (input.retry !== undefined && input.outcome.kind === 'token-failed')
+    Object.assign(status, retryStatusFields(input.retry));
   if (input.observedForceRefresh !== undefined) status.observedForceRefresh = input.observedForceRefresh;
   return status;
 }

@@ -10,6 +10,7 @@ import {
   judgeToken,
   planTargetWrite,
   publishesExpiringTokens,
+  retryDigest,
   wakeAfter,
   type Decision,
   type TokenToRequest,
@@ -49,8 +50,9 @@ function publishedFor(spec: VaultConnectionSpec, record: { issuedAt: number; exp
 function retryState(observed: Observed, overrides: Partial<RetryState> = {}): RetryState {
   return {
     failures: 1,
+    failedAt: now - 1000,
     notBefore: now + 30_000,
-    requestHash: hashOf(observed),
+    requestDigest: retryDigest(observed.connection, hashOf(observed), recordKey),
     reason: 'EndpointUnreachable',
     message: 'connect ECONNREFUSED',
     ...overrides,
@@ -229,7 +231,7 @@ describe('decide', () => {
       ['should request again once notBefore has passed', { notBefore: now }, {}, 'request', undefined],
       [
         'should request at once when the request changed since the failure',
-        { requestHash: 'an older request' },
+        { requestDigest: 'an older request' },
         {},
         'request',
         undefined,
@@ -465,8 +467,9 @@ describe('judgeFailure', () => {
     expect(verdict.requeueAfterMs).toBe(delay);
     expect(verdict.retry).toEqual({
       failures: previousFailures + 1,
+      failedAt: now,
       notBefore: delay === undefined ? Number.POSITIVE_INFINITY : now + delay,
-      requestHash: request.requestHash,
+      requestDigest: request.requestDigest,
       reason: verdict.reason,
       message: error.message,
     });
