@@ -89,6 +89,6 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     key: RESTARTED_FOR_ANNOTATION,
     on: 'pod template of a rolloutRestartTargets workload',
     meaning:
-      "HMAC of the data that caused the last restart, under the operator's record key (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods.",
+      "HMAC of the data that caused the last restart, under the operator's record key (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods. Set as `spec.rolloutRestartPolicy` says, at most one workload every 2 seconds across the operator.",
   },
 ];

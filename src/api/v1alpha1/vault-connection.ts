@@ -31,6 +31,9 @@ import {
 export { OAuthGrants, type OAuthGrant } from '../../connection-types/oauth2/definition.ts';
 export const RolloutKinds = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type RolloutKind = (typeof RolloutKinds)[number];
+export const RolloutRestartPolicies = ['OnCredentialChange', 'OnEveryChange'] as const;
+export type RolloutRestartPolicy = (typeof RolloutRestartPolicies)[number];
+export const DEFAULT_ROLLOUT_RESTART_POLICY: RolloutRestartPolicy = 'OnCredentialChange';
 
 /** Suffix of the default target Secret name: `<connection name>-token`. */
 export const DEFAULT_TARGET_SUFFIX = '-token';
@@ -262,7 +265,13 @@ export const VaultConnectionSpecSchema = Type.Object(
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['kind', 'name'],
         description:
-          'Workloads restarted (like `kubectl rollout restart`) only when the published data changes.',
+          'Workloads restarted (like `kubectl rollout restart`) when the published data changes, as `rolloutRestartPolicy` says; never on the first publication, nor by an operator restart. Restarts are spaced 2 seconds apart across the operator, never all at once.',
+      }),
+    ),
+    rolloutRestartPolicy: Type.Optional(
+      StringEnum(RolloutRestartPolicies, {
+        description:
+          'When `rolloutRestartTargets` restart. `OnCredentialChange` (the default): when the published data changes because the credentials, the OAuthClient, the template or anything else in the spec changed — not on a routine token renewal or a force-refresh, after which a workload that reads the mounted file has the new token without a restart. `OnEveryChange`: on every change of the published data, renewals included (for workloads that read the Secret only at start, e.g. as environment variables).',
       }),
     ),
   },

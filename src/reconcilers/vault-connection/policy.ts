@@ -6,7 +6,10 @@ import { Reason } from '../../api/v1alpha1/conditions.ts';
 import { connectionTypes } from '../../connection-types/definitions.ts';
 import { FORCE_REFRESH_ANNOTATION } from '../../api/v1alpha1/metadata-keys.ts';
 import type { VaultConnection } from '../../api/v1alpha1/resources.ts';
-import { DEFAULT_TARGET_SUFFIX } from '../../api/v1alpha1/vault-connection.ts';
+import {
+  DEFAULT_ROLLOUT_RESTART_POLICY,
+  DEFAULT_TARGET_SUFFIX,
+} from '../../api/v1alpha1/vault-connection.ts';
 import { formatProblems } from '../../api/validation.ts';
 import type { CoffreError } from '../../errors.ts';
 import { decodeSecretData } from '../../kube/secret-reader.ts';
@@ -570,12 +573,30 @@ export function planTargetWrite(
     };
   }
   const previous = publishedRecord(connection, target, key);
-  const changed = previous !== undefined && previous.dataHash !== desired.dataHash;
+  const restart = previous !== undefined && restartWanted(connection, previous, desired.record);
   return {
     kind: 'write',
     secret: wanted,
-    restartFor: changed ? restartedForValue(connection, desired.dataHash, key) : undefined,
+    restartFor: restart ? restartedForValue(connection, desired.dataHash, key) : undefined,
   };
+}
+
+/**
+ * Whether a change from the published record to the next one restarts rolloutRestartTargets. Never when
+ * the data is the same (a rewrite of annotations, a drift repair). Under OnCredentialChange, not when the
+ * token was requested exactly as before (a routine renewal or a force-refresh): a workload reading the
+ * mounted file picks the new token up by itself (hashicorp/vault-secrets-operator#582). Static data
+ * changes only when the credentials or the template do, so it always restarts.
+ */
+export function restartWanted(
+  connection: VaultConnection,
+  previous: PublishedRecord,
+  next: PublishedRecord,
+): boolean {
+  if (previous.dataHash === next.dataHash) return false;
+  const policy = connection.spec.rolloutRestartPolicy ?? DEFAULT_ROLLOUT_RESTART_POLICY;
+  if (policy === 'OnEveryChange') return true;
+  return previous.requestHash === undefined || previous.requestHash !== next.requestHash;
 }
 
 /**

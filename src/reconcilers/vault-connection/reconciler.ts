@@ -44,6 +44,7 @@ import {
   type PolicyEnv,
   type TokenToRequest,
 } from './policy.ts';
+import { RestartQueue } from './restart-queue.ts';
 import { retryFromStatus } from './retry-record.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
 import { acknowledgedForceRefresh, desiredStatus, type Outcome } from './status.ts';
@@ -81,7 +82,12 @@ export interface VaultConnectionReconcilerDeps {
   /** The operator's record key (loaded once, from its Secret). */
   recordKey: () => Promise<RecordKey>;
   observer?: ConnectionObserver;
+  /** Time between two workload restarts, operator-wide (default ROLLOUT_RESTART_SPACING_MS). */
+  rolloutRestartSpacingMs?: number;
 }
+
+/** Workload restarts are spaced this far apart across the operator (docs/operations.md). */
+export const ROLLOUT_RESTART_SPACING_MS = 2_000;
 
 /** Hooks for metrics. */
 export interface ConnectionObserver {
@@ -113,9 +119,11 @@ export class VaultConnectionReconciler implements Reconciler {
   readonly #retries = new Map<string, RetryState>();
   /** Rotated refresh tokens not yet persisted (the write failed): never lose one. */
   readonly #unpersisted = new Map<string, PendingRotation>();
+  readonly #restarts: RestartQueue;
 
   constructor(deps: VaultConnectionReconcilerDeps) {
     this.#deps = deps;
+    this.#restarts = new RestartQueue(deps.rolloutRestartSpacingMs ?? ROLLOUT_RESTART_SPACING_MS);
   }
 
   async reconcile(key: ObjectKey, context: ReconcileContext): Promise<ReconcileResult | undefined> {
@@ -124,6 +132,7 @@ export class VaultConnectionReconciler implements Reconciler {
     if (connection === undefined) {
       // Deleted: the garbage collector removes the Secrets it owned.
       this.#retries.delete(id);
+      this.#restarts.forget(id);
       this.#deps.observer?.forgotten?.(key);
       return undefined;
     }
@@ -265,7 +274,14 @@ export class VaultConnectionReconciler implements Reconciler {
     if (written.kind === 'conflict')
       return { outcome: targetConflict(observed.targetName), target: observed.target };
     this.#deps.observer?.published?.(connection, record.expiresAt);
-    if (write.restartFor !== undefined) await restartWorkloads(this.#deps, connection, write.restartFor);
+    if (write.restartFor !== undefined) {
+      this.#restarts.plan(
+        idOf(connection),
+        connection.spec.rolloutRestartTargets ?? [],
+        write.restartFor,
+        this.#deps.clock.now(),
+      );
+    }
     return { outcome: undefined, target: written.secret, wrote: true };
   }
 
@@ -285,7 +301,7 @@ export class VaultConnectionReconciler implements Reconciler {
       secretName: observed.targetName,
       expiring: ending.expiring,
       ...(ending.refreshAt === undefined ? {} : { nextRefreshAt: ending.refreshAt }),
-      retry: this.#retries.get(`${connection.metadata.namespace ?? ''}/${connection.metadata.name ?? ''}`),
+      retry: this.#retries.get(idOf(connection)),
       observedForceRefresh: acknowledgedForceRefresh({
         previous: connection.status?.observedForceRefresh,
         requested: forceRefreshValue(connection),
@@ -294,6 +310,8 @@ export class VaultConnectionReconciler implements Reconciler {
       }),
       now,
     });
+    const restarts = this.#restarts.take(idOf(connection), this.#deps.clock.now());
+    if (restarts.due.length > 0) await restartWorkloads(this.#deps, connection, restarts.due);
     const report = await reportStatus(this.#deps, REPORT, connection, status, context.signal);
     if (report.changed) this.#deps.connections.wrote(report.stored as VaultConnection);
     const ready = findCondition(status.conditions, ConditionType.Ready);
@@ -317,9 +335,18 @@ export class VaultConnectionReconciler implements Reconciler {
       outcome: ending.outcome,
       record,
       refreshAt: ending.refreshAt,
-      requeueAfterMs: ending.requeueAfterMs,
+      requeueAfterMs: minDefined(ending.requeueAfterMs, restarts.nextInMs),
       now,
     });
     return wake === undefined ? undefined : { requeueAfterMs: wake };
   }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
+function idOf(connection: VaultConnection): string {
+  return `${connection.metadata.namespace ?? ''}/${connection.metadata.name ?? ''}`;
 }

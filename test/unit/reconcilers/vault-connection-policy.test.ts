@@ -10,6 +10,7 @@ import {
   judgeToken,
   planTargetWrite,
   publishesExpiringTokens,
+  restartWanted,
   retryDigest,
   wakeAfter,
   type Decision,
@@ -33,6 +34,7 @@ import {
 } from './support/connections.ts';
 import type { Observed } from '../../../src/reconcilers/vault-connection/gather.ts';
 import type { VaultConnectionSpec } from '../../../src/api/v1alpha1/vault-connection.ts';
+import type { PublishedRecord } from '../../../src/reconcilers/vault-connection/target-secret.ts';
 
 const MINUTE = 60_000;
 const connection = vaultConnection();
@@ -507,10 +509,64 @@ describe('planTargetWrite', () => {
     });
   });
 
-  it('should restart workloads when the published data changed', () => {
-    const target = publishedTarget(connection, record, 'token-1');
-    const write = planTargetWrite(observe(connection, { target }), data, record, recordKey);
-    expect(write.kind === 'write' && write.restartFor).toMatch(/^[0-9a-f]{16,}$/);
+  it.each<[string, VaultConnectionSpec['rolloutRestartPolicy'], string, boolean]>([
+    ['should restart workloads when new credentials changed the data', undefined, 'h0', true],
+    ['should not restart workloads for a routine renewal by default', undefined, 'h', false],
+    ['should not restart workloads for a renewal under OnCredentialChange', 'OnCredentialChange', 'h', false],
+    ['should restart workloads for a renewal under OnEveryChange', 'OnEveryChange', 'h', true],
+  ])('%s', (_title, policy, previousRequest, restarts) => {
+    const vc = vaultConnection({
+      ...auth0Spec,
+      ...(policy === undefined ? {} : { rolloutRestartPolicy: policy }),
+    });
+    const target = publishedTarget(vc, { ...record, requestHash: previousRequest }, 'token-1');
+    const write = planTargetWrite(observe(vc, { target }), data, record, recordKey);
+    expect(write.kind).toBe('write');
+    if (write.kind === 'write') expect(write.restartFor !== undefined).toBe(restarts);
+  });
+
+  it.each<[string, PublishedRecord, PublishedRecord, VaultConnectionSpec['rolloutRestartPolicy'], boolean]>([
+    [
+      'should not restart for the same data',
+      { dataHash: 'd', requestHash: 'a' },
+      { dataHash: 'd', requestHash: 'b' },
+      'OnEveryChange',
+      false,
+    ],
+    [
+      'should restart static data that changed (credentials or template)',
+      { dataHash: 'd1' },
+      { dataHash: 'd2' },
+      undefined,
+      true,
+    ],
+    [
+      'should restart when a token type became static',
+      { dataHash: 'd1', requestHash: 'a' },
+      { dataHash: 'd2' },
+      undefined,
+      true,
+    ],
+    [
+      'should restart for a spec change (a new request hash)',
+      { dataHash: 'd1', requestHash: 'a' },
+      { dataHash: 'd2', requestHash: 'b' },
+      undefined,
+      true,
+    ],
+    [
+      'should not restart for a renewal',
+      { dataHash: 'd1', requestHash: 'a' },
+      { dataHash: 'd2', requestHash: 'a' },
+      undefined,
+      false,
+    ],
+  ])('restartWanted: %s', (_title, previous, next, policy, expected) => {
+    const vc = vaultConnection({
+      ...auth0Spec,
+      ...(policy === undefined ? {} : { rolloutRestartPolicy: policy }),
+    });
+    expect(restartWanted(vc, previous, next)).toBe(expected);
   });
 
   it('should not restart workloads when only the annotations changed', () => {
