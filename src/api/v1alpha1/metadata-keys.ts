@@ -24,6 +24,9 @@ export const RECORD_SIGNATURE_ANNOTATION = 'coffre.dev/record-signature';
 /** On a state Secret: what it is (`refresh-token`). */
 export const STATE_ROLE_LABEL = 'coffre.dev/role';
 
+/** On a VaultConnection with revokeOnDelete in effect: revoke its tokens before it goes. */
+export const REVOKE_FINALIZER = 'coffre.dev/revoke-tokens';
+
 /** On the pod template of a rollout restart target: the data hash that caused the last restart. */
 export const RESTARTED_FOR_ANNOTATION = 'coffre.dev/restarted-for';
 
@@ -84,6 +87,12 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     on: 'state Secret `<connection>-coffre-state`',
     meaning:
       'Holds the latest rotated refresh token of a connection (refresh_token grants); owned by the connection, never mounted by consumers.',
+  },
+  {
+    key: REVOKE_FINALIZER,
+    on: 'VaultConnection (finalizer)',
+    meaning:
+      'Present while `revokeOnDelete` is in effect: on deletion coffre revokes the tokens, then removes it (after at most 30 s, revoked or not). Without a running operator it stays: `kubectl patch vc NAME --type=json -p \'[{"op":"remove","path":"/metadata/finalizers"}]\'` releases it.',
   },
   {
     key: RESTARTED_FOR_ANNOTATION,

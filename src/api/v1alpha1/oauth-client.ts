@@ -88,6 +88,12 @@ export const OAuthClientSpecSchema = Type.Object(
           'JWS algorithm for private_key_jwt assertions. Defaults to the one the key type implies.',
       }),
     ),
+    revokeOnDelete: Type.Optional(
+      Type.Boolean({
+        description:
+          "Default of `revokeOnDelete` for the VaultConnections that use this client (a connection's own setting wins). Defaults to false.",
+      }),
+    ),
   },
   {
     ...strictObject,

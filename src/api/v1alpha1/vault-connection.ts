@@ -230,6 +230,14 @@ const specRules: ValidationRule[] = [
         (self.credentialsRef as { name?: string }).name,
   },
   {
+    rule: `!has(self.revokeOnDelete) || !self.revokeOnDelete || self.type in [${OAuthClientTypes.map((t) => `'${t}'`).join(', ')}]`,
+    message: `revokeOnDelete is only allowed for types ${OAuthClientTypes.join(' and ')} (RFC 7009 token revocation)`,
+    fieldPath: '.revokeOnDelete',
+    reason: 'FieldValueForbidden',
+    check: (self: SpecShape) =>
+      self.revokeOnDelete !== true || OAuthClientTypes.includes(self.type as ConnectionType),
+  },
+  {
     rule: `!has(self.oauthClientRef) || self.type in [${OAuthClientTypes.map((t) => `'${t}'`).join(', ')}]`,
     message: `oauthClientRef is only allowed for types ${OAuthClientTypes.join(' and ')}`,
     fieldPath: '.oauthClientRef',
@@ -266,6 +274,12 @@ export const VaultConnectionSpecSchema = Type.Object(
         'x-kubernetes-list-map-keys': ['kind', 'name'],
         description:
           'Workloads restarted (like `kubectl rollout restart`) when the published data changes, as `rolloutRestartPolicy` says; never on the first publication, nor by an operator restart. Restarts are spaced 2 seconds apart across the operator, never all at once.',
+      }),
+    ),
+    revokeOnDelete: Type.Optional(
+      Type.Boolean({
+        description:
+          "When the connection is deleted, revoke its access and refresh tokens at the authorisation server (RFC 7009, at the `revocation_endpoint` of the issuer's discovery metadata, with the client's authentication). Through the finalizer `coffre.dev/revoke-tokens`, added only while this is in effect and released after at most 30 seconds even when the endpoint is down (a `RevocationFailed` Warning Event then says so), so deleting a namespace never hangs. A token still used by another connection in the namespace (the same OAuthClient or credentials) is left alone. Defaults to the OAuthClient's `revokeOnDelete`, else false.",
       }),
     ),
     rolloutRestartPolicy: Type.Optional(

@@ -10,6 +10,8 @@ import type { Clock } from '../../clock.ts';
 import type { Store } from '../../controller/store.ts';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../controller/types.ts';
 import { CoffreError } from '../../errors.ts';
+import { isNotFound } from '../../kube/kube-port.ts';
+import { REVOKE_FINALIZER } from '../../api/v1alpha1/metadata-keys.ts';
 import type { KubePort } from '../../kube/kube-port.ts';
 import type { OwnedSecretData } from '../../kube/owned-secret-data.ts';
 import type { WrittenView } from '../../kube/read-your-writes.ts';
@@ -34,6 +36,8 @@ import {
   decide,
   forceRefreshValue,
   judgeFailure,
+  planFor,
+  preflight,
   judgeToken,
   planTargetWrite,
   publishedRecord,
@@ -46,6 +50,14 @@ import {
 } from './policy.ts';
 import { RestartQueue } from './restart-queue.ts';
 import { retryFromStatus } from './retry-record.ts';
+import {
+  planRevocation,
+  revocationDeadline,
+  revocationRetryable,
+  REVOCATION_RETRY_MS,
+  REVOCATION_TIMEOUT_MS,
+  revokeOnDelete,
+} from './revocation.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
 import { acknowledgedForceRefresh, desiredStatus, type Outcome } from './status.ts';
 import type { PublishedRecord } from './target-secret.ts';
@@ -82,6 +94,8 @@ export interface VaultConnectionReconcilerDeps {
   /** The operator's record key (loaded once, from its Secret). */
   recordKey: () => Promise<RecordKey>;
   observer?: ConnectionObserver;
+  /** The connections of a namespace (revocation leaves tokens other connections may share). */
+  namespaceConnections?: (namespace: string) => readonly VaultConnection[];
   /** Time between two workload restarts, operator-wide (default ROLLOUT_RESTART_SPACING_MS). */
   rolloutRestartSpacingMs?: number;
 }
@@ -136,7 +150,8 @@ export class VaultConnectionReconciler implements Reconciler {
       this.#deps.observer?.forgotten?.(key);
       return undefined;
     }
-    if (connection.metadata.deletionTimestamp !== undefined) return undefined;
+    if (connection.metadata.deletionTimestamp !== undefined) return this.#finalize(id, connection, context);
+    await this.#ensureFinalizer(connection);
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
     const force = forceRefreshValue(connection);
@@ -198,6 +213,133 @@ export class VaultConnectionReconciler implements Reconciler {
         break;
     }
     return this.#finish(observed, env, context, result);
+  }
+
+  /** The revocation finalizer is on the connection exactly while revokeOnDelete is in effect. */
+  async #ensureFinalizer(connection: VaultConnection): Promise<void> {
+    const namespace = connection.metadata.namespace ?? '';
+    const ref = connection.spec.oauthClientRef;
+    const client = ref === undefined ? undefined : this.#deps.clients.get(`${namespace}/${ref.name}`);
+    const wanted = revokeOnDelete(connection, client);
+    const present = (connection.metadata.finalizers ?? []).includes(REVOKE_FINALIZER);
+    if (wanted !== present) await this.#applyFinalizer(connection, wanted);
+  }
+
+  async #applyFinalizer(connection: VaultConnection, present: boolean): Promise<void> {
+    try {
+      await this.#deps.port.applyFinalizer(
+        VAULT_CONNECTIONS,
+        {
+          ...VAULT_CONNECTION_KIND,
+          namespace: connection.metadata.namespace ?? '',
+          name: connection.metadata.name ?? '',
+        },
+        REVOKE_FINALIZER,
+        present,
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /**
+   * A connection being deleted with the revocation finalizer: revoke its tokens, then release it — at
+   * once when revocation succeeded or cannot succeed, and at the latest REVOCATION_TIMEOUT_MS after the
+   * deletion while the endpoint fails (tried at least once).
+   */
+  async #finalize(
+    id: string,
+    connection: VaultConnection,
+    context: ReconcileContext,
+  ): Promise<ReconcileResult | undefined> {
+    if (!(connection.metadata.finalizers ?? []).includes(REVOKE_FINALIZER)) return undefined;
+    const target = eventTarget(VAULT_CONNECTION_KIND, connection);
+    const release = async (
+      type: 'Normal' | 'Warning',
+      reason: Reason,
+      message: string,
+    ): Promise<ReconcileResult | undefined> => {
+      this.#deps.events.record(target, type, reason, message);
+      context.logger[type === 'Normal' ? 'info' : 'warn']({ reason }, message);
+      await this.#applyFinalizer(connection, false);
+      this.#restarts.forget(id);
+      return undefined;
+    };
+    const recordKey = await this.#deps.recordKey();
+    const env: PolicyEnv = {
+      now: this.#deps.clock.now(),
+      providers: this.#deps.providers,
+      providersConfig: this.#deps.providersConfig,
+      recordKey,
+    };
+    const observed = await gather(this.#deps, connection, {
+      retry: undefined,
+      pendingRotation: this.#unpersisted.get(id),
+    });
+    const refused = preflight(observed);
+    const planned = refused === undefined ? planFor(observed, env) : { outcome: refused };
+    if ('outcome' in planned) {
+      const why = 'message' in planned.outcome ? planned.outcome.message : planned.outcome.kind;
+      return release('Warning', Reason.RevocationFailed, `tokens not revoked: ${why}`);
+    }
+    const { plan, seed } = planned;
+    if (plan.kind !== 'token' || (plan.request.flavour ?? 'standard') !== 'standard') {
+      return release(
+        'Warning',
+        Reason.RevocationFailed,
+        `tokens not revoked: ${connection.spec.type} credentials have no RFC 7009 revocation`,
+      );
+    }
+    const namespace = connection.metadata.namespace ?? '';
+    const revocation = planRevocation(
+      observed,
+      seed,
+      this.#deps.namespaceConnections?.(namespace) ?? [],
+      recordKey,
+    );
+    const revoked: string[] = [];
+    const refusals: string[] = [];
+    try {
+      for (const { token, hint } of revocation.revoke) {
+        const what = hint === 'access_token' ? 'the access token' : 'the refresh token';
+        try {
+          if (!(await this.#deps.engine.revoke(plan.request.client, token, hint))) {
+            return await release(
+              'Warning',
+              Reason.RevocationFailed,
+              `tokens not revoked: ${plan.request.client.issuer} advertises no revocation_endpoint`,
+            );
+          }
+          revoked.push(what);
+        } catch (error) {
+          // A refusal (unsupported_token_type for a self-contained JWT, invalid_client) will not change:
+          // say so and go on; only what may pass later (network, 5xx, 429) is tried again.
+          if (!(error instanceof CoffreError) || revocationRetryable(error)) throw error;
+          refusals.push(`${what} not revoked: ${error.message}`);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof CoffreError)) throw error;
+      const now = this.#deps.clock.now();
+      const deadline = revocationDeadline(connection);
+      if (now + REVOCATION_RETRY_MS <= deadline) {
+        context.logger.info(
+          { code: error.code, retryInMs: REVOCATION_RETRY_MS },
+          `revocation failed: ${error.message}`,
+        );
+        return { requeueAfterMs: REVOCATION_RETRY_MS };
+      }
+      return release(
+        'Warning',
+        Reason.RevocationFailed,
+        `tokens not revoked within ${REVOCATION_TIMEOUT_MS / 1000}s of the deletion, finalizer released: ${error.message}`,
+      );
+    }
+    const done = revoked.length === 0 ? 'nothing revoked' : `revoked ${revoked.join(' and ')}`;
+    const message = [done, ...refusals, ...revocation.kept].join('; ');
+    return refusals.length > 0
+      ? release('Warning', Reason.RevocationFailed, message)
+      : release('Normal', Reason.TokensRevoked, message);
   }
 
   async #requestAndPublish(

@@ -32,6 +32,7 @@ export function setupVaultConnectionController(
     ...reconcilerDeps,
     connections: new ReadYourWrites(connections.store, deps.clock, { absentMeansGone: true }),
     clients: clients.store,
+    namespaceConnections: (namespace) => connections.store.byNamespace(namespace),
     // Metadata from the watch, whole objects from our writes: gather tells them apart.
     ownedSecrets: new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
       absentMeansGone: false,
