@@ -257,3 +257,46 @@ describe('VaultConnectionReconciler', () => {
     expect(world.port.writes).toEqual(['create payments/api-token']);
   });
 });
+
+describe('VaultConnectionReconciler lifecycle', () => {
+  it('should restart the first workload at once and the next one a spacing later, through requeueAfter', async () => {
+    const clock = new FakeClock();
+    const spec: VaultConnectionSpec = {
+      ...auth0,
+      rolloutRestartTargets: [
+        { kind: 'Deployment', name: 'one' },
+        { kind: 'Deployment', name: 'two' },
+      ],
+    };
+    const world = setup(spec, [tokenAt(clock), tokenAt(clock, { accessToken: secret('access-2') })], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await world.reconcile();
+    world.sync();
+    // New credentials: a new request, new data, restarts.
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'rotated' });
+    const result = await world.reconcile();
+    expect(world.port.writes.filter((w) => w.startsWith('restart'))).toEqual([
+      'restart Deployment payments/one',
+    ]);
+    expect(result?.requeueAfterMs).toBe(2_000);
+    world.sync();
+    await clock.advance(2_000);
+    await world.reconcile();
+    expect(world.port.writes.filter((w) => w.startsWith('restart'))).toEqual([
+      'restart Deployment payments/one',
+      'restart Deployment payments/two',
+    ]);
+  });
+
+  it('should add the revocation finalizer only when revokeOnDelete is in effect', async () => {
+    const clock = new FakeClock();
+    const world = setup({ ...auth0, revokeOnDelete: true }, [tokenAt(clock)], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await world.reconcile();
+    expect(world.port.writes[0]).toBe('add finalizer coffre.dev/revoke-tokens payments/api');
+    const quiet = setup(auth0, [tokenAt(clock)], clock);
+    quiet.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await quiet.reconcile();
+    expect(quiet.port.writes.some((w) => w.includes('finalizer'))).toBe(false);
+  });
+});
