@@ -279,7 +279,7 @@ export const VaultConnectionSpecSchema = Type.Object(
     revokeOnDelete: Type.Optional(
       Type.Boolean({
         description:
-          "When the connection is deleted, revoke its access and refresh tokens at the authorisation server (RFC 7009, at the `revocation_endpoint` of the issuer's discovery metadata, with the client's authentication). Through the finalizer `coffre.dev/revoke-tokens`, added only while this is in effect and released after at most 30 seconds even when the endpoint is down (a `RevocationFailed` Warning Event then says so), so deleting a namespace never hangs. A token still used by another connection in the namespace (the same OAuthClient or credentials) is left alone. Defaults to the OAuthClient's `revokeOnDelete`, else false.",
+          "When the connection is deleted, revoke its access and refresh tokens at the authorisation server (RFC 7009, at the OAuthClient's `revocationEndpoint`, else the `revocation_endpoint` of the issuer's discovery metadata, with the client's authentication). Through the finalizer `coffre.dev/revoke-tokens`, added only while this is in effect and released after at most 30 seconds even when the endpoint is down (a `RevocationFailed` Warning Event then says so), so deleting a namespace never hangs. A token still used by another connection in the namespace (the same OAuthClient or credentials) is left alone. Defaults to the OAuthClient's `revokeOnDelete`, else false.",
       }),
     ),
     rolloutRestartPolicy: Type.Optional(

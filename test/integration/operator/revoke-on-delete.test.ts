@@ -102,6 +102,47 @@ describe('revokeOnDelete', () => {
     expect(await finalizers(namespace, 'opted-out')).toBeUndefined();
   });
 
+  it("revokes at the OAuthClient's spec.revocationEndpoint when it has no discovery", async () => {
+    const namespace = await useTestNamespace('revoke-static');
+    const server = await startOAuthServer({ accessTokenTtlSeconds: 600 });
+    await startTestOperator({ namespace, caPem: server.caPem });
+    // Its Secret from the fixture; the client itself without discovery, both endpoints given.
+    await applyClient(namespace, server, 'static');
+    await remove(namespace, 'coffre.dev/v1alpha1', 'OAuthClient', 'static');
+    await expect
+      .poll(() =>
+        kube()
+          .json(`/apis/coffre.dev/v1alpha1/namespaces/${namespace}/oauthclients/static`)
+          .then(
+            () => false,
+            () => true,
+          ),
+      )
+      .toBe(true);
+    await apply(namespace, {
+      apiVersion: 'coffre.dev/v1alpha1',
+      kind: 'OAuthClient',
+      metadata: { name: 'static' },
+      spec: {
+        issuer: server.issuer,
+        tokenEndpoint: server.tokenEndpoint,
+        revocationEndpoint: server.revocationEndpoint,
+        authMethod: 'client_secret_post',
+        clientId: CLIENT_ID,
+        clientSecretRef: { name: 'static-client' },
+        revokeOnDelete: true,
+      },
+    });
+    await applyTokenConnection(namespace, 'billing', { oauth2: {} }, 'static');
+    await waitForCondition(namespace, 'billing', 'Ready', 'True');
+    await expect.poll(() => finalizers(namespace, 'billing')).toEqual([REVOKE_FINALIZER]);
+    const discoveries = server.requests('/.well-known/openid-configuration');
+    await remove(namespace, 'coffre.dev/v1alpha1', 'VaultConnection', 'billing');
+    await expect.poll(() => gone(namespace, 'billing'), { timeout: 15_000 }).toBe(true);
+    expect(server.requests(REVOCATION_PATH)).toBe(1);
+    expect(server.requests('/.well-known/openid-configuration')).toBe(discoveries);
+  });
+
   it('leaves a token another connection of the client may share', async () => {
     const namespace = await useTestNamespace('revoke-shared');
     const server = await startOAuthServer({ accessTokenTtlSeconds: 600 });
