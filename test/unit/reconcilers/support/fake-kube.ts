@@ -71,7 +71,9 @@ export class FakeKubePort implements KubePort {
     finalizer: string,
     present: boolean,
   ): Promise<void> {
-    this.writes.push(`${present ? 'add' : 'remove'} finalizer ${finalizer} ${object.namespace}/${object.name}`);
+    this.writes.push(
+      `${present ? 'add' : 'remove'} finalizer ${finalizer} ${object.namespace}/${object.name}`,
+    );
     return Promise.resolve();
   }
 
