@@ -10,6 +10,7 @@ import type { Clock } from '../../clock.ts';
 import type { Store } from '../../controller/store.ts';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../controller/types.ts';
 import { CoffreError } from '../../errors.ts';
+import { KubeApiError } from '../../controller/kube-http.ts';
 import { isNotFound } from '../../kube/kube-port.ts';
 import { REVOKE_FINALIZER } from '../../api/v1alpha1/metadata-keys.ts';
 import type { KubePort } from '../../kube/kube-port.ts';
@@ -151,7 +152,7 @@ export class VaultConnectionReconciler implements Reconciler {
       return undefined;
     }
     if (connection.metadata.deletionTimestamp !== undefined) return this.#finalize(id, connection, context);
-    await this.#ensureFinalizer(connection);
+    await this.#ensureFinalizer(connection, context);
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
     const force = forceRefreshValue(connection);
@@ -216,13 +217,27 @@ export class VaultConnectionReconciler implements Reconciler {
   }
 
   /** The revocation finalizer is on the connection exactly while revokeOnDelete is in effect. */
-  async #ensureFinalizer(connection: VaultConnection): Promise<void> {
+  async #ensureFinalizer(connection: VaultConnection, context: ReconcileContext): Promise<void> {
     const namespace = connection.metadata.namespace ?? '';
     const ref = connection.spec.oauthClientRef;
     const client = ref === undefined ? undefined : this.#deps.clients.get(`${namespace}/${ref.name}`);
     const wanted = revokeOnDelete(connection, client);
     const present = (connection.metadata.finalizers ?? []).includes(REVOKE_FINALIZER);
-    if (wanted !== present) await this.#applyFinalizer(connection, wanted);
+    if (wanted === present) return;
+    try {
+      await this.#applyFinalizer(connection, wanted);
+    } catch (error) {
+      // Forbidden (an older chart's RBAC lacks the patch): the tokens are still published, revocation
+      // on delete is what is lost, and the log says so; the next reconcile tries again.
+      if (error instanceof KubeApiError && error.status === 403) {
+        context.logger.warn(
+          { finalizer: REVOKE_FINALIZER, err: error.message },
+          `cannot ${wanted ? 'add' : 'remove'} the revokeOnDelete finalizer`,
+        );
+        return;
+      }
+      throw error;
+    }
   }
 
   async #applyFinalizer(connection: VaultConnection, present: boolean): Promise<void> {
