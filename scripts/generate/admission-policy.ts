@@ -73,6 +73,20 @@ export function referenceValidation(plural: string, field: ReferenceField): Poli
   };
 }
 
+const same = (field: string) =>
+  `(has(object.metadata.${field}) ? object.metadata.${field} : {}) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : {})`;
+
+/**
+ * Whoever may patch VaultConnections but not update them — the operator, which patches only to add or
+ * remove its revokeOnDelete finalizer — changes nothing but metadata.finalizers: RBAC cannot scope a
+ * patch to a field, this does, so the operator still cannot write a spec (docs/install.md).
+ */
+export const finalizerOnlyValidation: PolicyValidation = {
+  expression: `request.resource.resource != 'vaultconnections' || request.operation != 'UPDATE' || authorizer.group('${GROUP}').resource('vaultconnections').namespace(request.namespace).name(object.metadata.name).check('update').allowed() || (object.spec == oldObject.spec && ${same('labels')} && ${same('annotations')})`,
+  messageExpression: `request.userInfo.username + ' may patch but not update vaultconnections: only metadata.finalizers may change'`,
+  reason: 'Forbidden',
+};
+
 export function referencePolicy(): Record<string, unknown> {
   const kinds = Object.values(resources);
   return {
@@ -101,9 +115,12 @@ export function referencePolicy(): Record<string, unknown> {
           },
         ],
       },
-      validations: kinds.flatMap((k) =>
-        referenceFields(k.schema).map((field) => referenceValidation(k.plural, field)),
-      ),
+      validations: [
+        ...kinds.flatMap((k) =>
+          referenceFields(k.schema).map((field) => referenceValidation(k.plural, field)),
+        ),
+        finalizerOnlyValidation,
+      ],
     },
   };
 }

@@ -224,20 +224,6 @@ export class CliKube {
     }
   }
 
-  /** A Secret's metadata only (PartialObjectMetadata): its data never crosses the wire. */
-  async partialSecretMetadata(namespace: string, name: string): Promise<ObjectMeta | undefined> {
-    try {
-      const found = await this.http.json<{ metadata: ObjectMeta }>(
-        `/api/v1/namespaces/${namespace}/secrets/${name}`,
-        { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' },
-      );
-      return found.metadata;
-    } catch (error) {
-      if (isKubeApiError(error, 404) || isKubeApiError(error, 403)) return undefined;
-      throw asCliError(error);
-    }
-  }
-
   /** The Events about one object, oldest first; undefined when the user may not list Events. */
   async eventsFor(namespace: string, kind: string, name: string): Promise<KubeEvent[] | undefined> {
     try {

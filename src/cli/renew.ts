@@ -1,15 +1,8 @@
 // `kubectl coffre renew NAME|--all`: what `cmctl renew` is to certificates. Sets the force-refresh
-// annotation, waits until the operator has honoured that value, and prints the new expiry.
-//
-// Honoured is read from the target Secret's force-refresh-handled annotation when the caller may get
-// that Secret — as metadata only, so no value crosses the wire — and otherwise from the status: a new
-// lastRefreshTime (one-second resolution) or a failed Ready condition written after the request.
+// annotation, waits until the operator has processed that value (status.observedForceRefresh, so
+// viewing the connection is enough: no Secret is read), and prints the new expiry or why it failed.
 import { ConditionType } from '../api/v1alpha1/conditions.ts';
-import {
-  EXPIRES_AT_ANNOTATION,
-  FORCE_REFRESH_ANNOTATION,
-  FORCE_REFRESH_HANDLED_ANNOTATION,
-} from '../api/v1alpha1/metadata-keys.ts';
+import { FORCE_REFRESH_ANNOTATION } from '../api/v1alpha1/metadata-keys.ts';
 import { type VaultConnection } from '../api/v1alpha1/resources.ts';
 import { parseDuration } from '../duration.ts';
 import {
@@ -20,7 +13,7 @@ import {
   stringFlag,
   type Command,
 } from './command.ts';
-import { conditionOf, mayHaveTokens, targetSecretName } from './connection-view.ts';
+import { conditionOf, mayHaveTokens } from './connection-view.ts';
 import { ExitCode, usageError } from './errors.ts';
 import { parseOutputFormat, printStructured, relative } from './format.ts';
 import { paint } from './io.ts';
@@ -45,10 +38,9 @@ export const renewCommand: Command = {
   description: [
     `Sets the ${FORCE_REFRESH_ANNOTATION} annotation to a new value, as`,
     '`kubectl annotate vc NAME coffre.dev/force-refresh=$(date +%s) --overwrite` does, then waits until',
-    "the operator has honoured it: the target Secret's coffre.dev/force-refresh-handled annotation (read",
-    'as metadata only, when you may get that Secret), else the status (a new lastRefreshTime, or a failed',
-    'Ready condition). Needs patch on vaultconnections (coffre-edit). Connections without expiring tokens',
-    'are skipped. Exit code 1 when a renewal failed or timed out.',
+    'the operator has processed it (status.observedForceRefresh holds the value), then reads Ready: True',
+    'is renewed, anything else failed (with its reason). Needs patch on vaultconnections (coffre-edit).',
+    'Connections without expiring tokens are skipped. Exit code 1 when a renewal failed or timed out.',
   ].join('\n'),
   flags: {
     ...connectionFlags,
@@ -121,45 +113,31 @@ async function renewOne(
       message: `${connection.spec.type} connections hold no expiring token`,
     };
   }
-  const before = connection.status?.lastRefreshTime;
-  const readyBefore = conditionOf(connection, ConditionType.Ready);
   const requestedAt = now();
   // A value that differs from every earlier one, also for two renewals within the same second.
   const value = new Date(requestedAt).toISOString();
   await client.annotateConnection(namespace, name, { [FORCE_REFRESH_ANNOTATION]: value });
-  const secretName = targetSecretName(connection);
-  let watchSecret = await client.can(namespace, { verb: 'get', resource: 'secrets', name: secretName });
   const deadline = requestedAt + timeoutMs;
   for (;;) {
     const current = await client.getConnection(namespace, name);
-    const ready = conditionOf(current, ConditionType.Ready);
-    let handled: boolean;
-    let secretExpiry: string | undefined;
-    if (watchSecret) {
-      const metadata = await client.partialSecretMetadata(namespace, targetSecretName(current));
-      if (metadata === undefined) watchSecret = false;
-      handled = metadata?.annotations?.[FORCE_REFRESH_HANDLED_ANNOTATION] === value;
-      secretExpiry = metadata?.annotations?.[EXPIRES_AT_ANNOTATION];
-    } else {
-      handled = current.status?.lastRefreshTime !== undefined && current.status.lastRefreshTime !== before;
-    }
-    // The Secret is written before the status: a renewal is done once the status shows its expiry too.
-    const statusCaughtUp =
-      secretExpiry === undefined || current.status?.expiresAt === secondsOf(secretExpiry);
-    if (handled && statusCaughtUp && ready?.status === 'True') {
-      const expiresAt = current.status?.expiresAt;
-      return { namespace, name, result: 'renewed', ...(expiresAt === undefined ? {} : { expiresAt }) };
-    }
-    const failedSince =
-      ready !== undefined &&
-      ready.status === 'False' &&
-      (ready.reason !== readyBefore?.reason ||
-        ready.message !== readyBefore.message ||
-        Date.parse(ready.lastTransitionTime) >= Math.floor(requestedAt / 1000) * 1000);
-    if (failedSince) {
-      return { namespace, name, result: 'failed', reason: ready.reason, message: ready.message };
+    // status.observedForceRefresh is written with the outcome, in the same patch: the Ready condition
+    // beside it is the one for this value (what `kubectl wait --for=jsonpath=...` waits on too).
+    if (current.status?.observedForceRefresh === value) {
+      const ready = conditionOf(current, ConditionType.Ready);
+      if (ready?.status === 'True') {
+        const expiresAt = current.status.expiresAt;
+        return { namespace, name, result: 'renewed', ...(expiresAt === undefined ? {} : { expiresAt }) };
+      }
+      return {
+        namespace,
+        name,
+        result: 'failed',
+        reason: ready?.reason ?? '-',
+        message: ready?.message ?? 'no Ready condition',
+      };
     }
     if (now() > deadline) {
+      const ready = conditionOf(current, ConditionType.Ready);
       return {
         namespace,
         name,
@@ -170,12 +148,4 @@ async function renewOne(
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-}
-
-/** An RFC 3339 time at the status's one-second resolution (as the operator writes status times). */
-function secondsOf(iso: string): string | undefined {
-  const at = Date.parse(iso);
-  return Number.isNaN(at)
-    ? undefined
-    : new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -7,6 +7,8 @@ import { compact } from '../controller/transforms.ts';
 import type { KubeObject } from '../controller/types.ts';
 
 export const FIELD_MANAGER = 'coffre';
+/** The server-side apply manager of coffre's finalizers (apart, so applying them disowns nothing else). */
+export const FINALIZER_FIELD_MANAGER = 'coffre-finalizer';
 
 export interface ResourcePath {
   group: string;
@@ -23,6 +25,16 @@ export interface KubePort {
   /** Merge-patches the status subresource; returns the object as the API server stored it. */
   patchStatus(resource: ResourcePath, namespace: string, name: string, status: unknown): Promise<unknown>;
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
+  /**
+   * Adds or removes one finalizer of coffre's on a custom resource, by server-side apply of that entry
+   * alone (finalizers are a set: other owners' entries, and spec, are left as they are).
+   */
+  applyFinalizer(
+    resource: ResourcePath,
+    object: { apiVersion: string; kind: string; namespace: string; name: string },
+    finalizer: string,
+    present: boolean,
+  ): Promise<void>;
   /** Strategic-merge-patches a workload's pod template annotations (a rollout restart). */
   annotatePodTemplate(
     kind: string,
@@ -113,6 +125,26 @@ export function createKubePort(http: KubeHttp, counter: WriteCounter = { count: 
         contentType: 'application/json',
         body: JSON.stringify({ apiVersion: 'v1', kind: 'Event', ...event }),
       });
+    },
+    async applyFinalizer(resource, object, finalizer, present) {
+      counter.count('patch', resource.plural);
+      await http.json(
+        `/apis/${resource.group}/${resource.version}/namespaces/${object.namespace}/${resource.plural}/${object.name}`,
+        {
+          method: 'PATCH',
+          query: { fieldManager: FINALIZER_FIELD_MANAGER, force: true },
+          contentType: 'application/apply-patch+yaml',
+          body: JSON.stringify({
+            apiVersion: object.apiVersion,
+            kind: object.kind,
+            metadata: {
+              name: object.name,
+              namespace: object.namespace,
+              finalizers: present ? [finalizer] : [],
+            },
+          }),
+        },
+      );
     },
     async annotatePodTemplate(kind, namespace, name, annotations) {
       const plural = WORKLOAD_PLURALS[kind];

@@ -152,7 +152,15 @@ export function createTokenEngine(options: TokenEngineOptions = {}): TokenEngine
   }
 
   async function standardServer(client: ClientConfig): Promise<DiscoveredServer> {
-    return discovery.resolve(client.issuer, client.tokenEndpoint);
+    const server = await discovery.resolve(client.issuer, client.tokenEndpoint);
+    const revocation = client.revocationEndpoint;
+    // A configured revocation endpoint wins over discovery's; it is fetched through the same guard.
+    if (revocation === undefined) return server;
+    return {
+      ...server,
+      metadata: { ...server.metadata, revocation_endpoint: revocation },
+      revocationEndpoint: revocation,
+    };
   }
 
   async function fetchToken(request: TokenRequest, markSent: () => void): Promise<TokenSet> {

@@ -11,6 +11,8 @@ export interface ClientConfig {
   issuer: string;
   /** Static token endpoint: no discovery. For the vendor adapters, overrides the vendor's endpoint. */
   tokenEndpoint?: string;
+  /** Static RFC 7009 revocation endpoint, instead of discovery's `revocation_endpoint`. */
+  revocationEndpoint?: string;
   authMethod: AuthMethod;
   clientId: string;
   /** client_secret_basic and client_secret_post. */

@@ -109,11 +109,18 @@ export async function reportStatus<S extends ReportedStatus>(
     statusPatch(desired, object.status),
   );
   const target = eventTarget(kind, object);
+  // A first Ready=True that is a warning (credentials being retired) is news all the same.
+  const quiet = new Set(
+    [...(kind.quietFirstTrue ?? [])].filter((type) => {
+      const condition = desired.conditions?.find((c) => c.type === type);
+      return condition === undefined || !kind.isWarning(condition);
+    }),
+  );
   for (const { condition } of transitions(
     object.status?.conditions,
     desired.conditions ?? [],
     kind.normallyFalse,
-    kind.quietFirstTrue,
+    quiet,
   )) {
     if (kind.unannounced?.has(condition.type) === true) continue;
     deps.events.record(

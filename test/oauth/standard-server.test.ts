@@ -135,8 +135,15 @@ describe('discovery', () => {
       await own.getToken({ client, grant: { type: 'client_credentials' } });
       expect(bare.requests('/.well-known/openid-configuration')).toBe(0);
       expect(bare.tokenRequests('client_credentials')).toBe(1);
-      // Without discovery there is no revocation endpoint to use.
+      // Without discovery there is no revocation endpoint to use, unless one is configured.
       expect(await own.revoke(client, secret('whatever'))).toBe(false);
+      const withRevocation = { ...client, revocationEndpoint: bare.revocationEndpoint };
+      expect((await own.resolveClient(withRevocation)).revocationEndpoint).toBe(bare.revocationEndpoint);
+      const minted = await own.getToken({ client: withRevocation, grant: { type: 'client_credentials' } });
+      expect(await bare.isActive(minted.accessToken.reveal())).toBe(true);
+      expect(await own.revoke(withRevocation, minted.accessToken)).toBe(true);
+      expect(await bare.isActive(minted.accessToken.reveal())).toBe(false);
+      expect(bare.requests('/.well-known/openid-configuration')).toBe(0);
 
       const error = await rejection(own.resolveClient({ ...client, tokenEndpoint: undefined }));
       expect(error.code).toBe('discovery_failed');

@@ -28,10 +28,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The rules the operator needs on the namespaces it watches: exactly what it calls. */}}
 {{- define "coffre.operatorRules" -}}
 # Informers list and watch connections and clients; the operator never reads one by name, and never
-# writes one: spec belongs to its authors (GitOps sees no drift), status goes through /status.
+# writes a spec: it belongs to its authors (GitOps sees no drift), status goes through /status. The one
+# write to a connection itself is the revokeOnDelete finalizer (coffre.dev/revoke-tokens), by
+# server-side apply of that entry of metadata.finalizers alone.
 - apiGroups: [coffre.dev]
   resources: [vaultconnections, oauthclients]
   verbs: [list, watch]
+- apiGroups: [coffre.dev]
+  resources: [vaultconnections]
+  verbs: [patch]
 - apiGroups: [coffre.dev]
   resources: [vaultconnections/status, oauthclients/status]
   verbs: [patch]

@@ -93,6 +93,8 @@ export const Reason = {
   TemplateError: 'TemplateError',
   TemplateTooLarge: 'TemplateTooLarge',
   RolloutRestartFailed: 'RolloutRestartFailed',
+  TokensRevoked: 'TokensRevoked',
+  RevocationFailed: 'RevocationFailed',
   // Token endpoint outcomes
   DiscoveryFailed: 'DiscoveryFailed',
   EndpointUnreachable: 'EndpointUnreachable',
@@ -243,6 +245,18 @@ export const reasonCatalogue: Record<Reason, ReasonDoc> = {
     conditions: 'Warning event',
     meaning: 'A workload in rolloutRestartTargets could not be restarted (missing, or forbidden).',
     action: 'Check the workload name and the operator RBAC.',
+  },
+  TokensRevoked: {
+    conditions: 'Normal event',
+    meaning:
+      'The connection was deleted with revokeOnDelete: its tokens were revoked at the authorisation server (the message says which, and which were left for other connections).',
+    action: 'None.',
+  },
+  RevocationFailed: {
+    conditions: 'Warning event',
+    meaning:
+      'The connection was deleted with revokeOnDelete, but its tokens could not be revoked within 30 s (endpoint down, no revocation endpoint, credentials gone); the finalizer was released anyway.',
+    action: 'Revoke the tokens at the provider by hand if that matters; they expire on their own.',
   },
   DiscoveryFailed: {
     conditions: 'Ready=False (OAuthClient)',

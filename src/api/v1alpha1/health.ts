@@ -58,6 +58,9 @@ export const reasonHealth: Readonly<Record<Reason, ReasonHealth>> = {
   TokenExpired: 'detail',
   NoToken: 'detail',
   DoesNotExpire: 'detail',
+  // Events of a deletion (revokeOnDelete), never a condition's reason.
+  TokensRevoked: 'detail',
+  RevocationFailed: 'detail',
 };
 
 /** The reasons of one health, in catalogue order (the Argo CD health check lists the stalled ones). */

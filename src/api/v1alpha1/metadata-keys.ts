@@ -5,7 +5,7 @@ export const MANAGED_BY_VALUE = 'coffre';
 /** On target and state Secrets: the name of the VaultConnection that owns them. */
 export const CONNECTION_LABEL = 'coffre.dev/connection';
 
-/** On a VaultConnection: set to a new value (e.g. a timestamp) to obtain a new token at once. */
+/** On a VaultConnection: set to a new value (e.g. a timestamp) to obtain a new token (or re-read static credentials) at once. */
 export const FORCE_REFRESH_ANNOTATION = 'coffre.dev/force-refresh';
 /** On a target Secret: SHA-256 of the published data; changes only when the data does. */
 export const DATA_HASH_ANNOTATION = 'coffre.dev/data-hash';
@@ -23,6 +23,9 @@ export const GRANTED_SCOPES_ANNOTATION = 'coffre.dev/granted-scopes';
 export const RECORD_SIGNATURE_ANNOTATION = 'coffre.dev/record-signature';
 /** On a state Secret: what it is (`refresh-token`). */
 export const STATE_ROLE_LABEL = 'coffre.dev/role';
+
+/** On a VaultConnection with revokeOnDelete in effect: revoke its tokens before it goes. */
+export const REVOKE_FINALIZER = 'coffre.dev/revoke-tokens';
 
 /**
  * On the pod template of a rollout restart target: 16 hex digits of a keyed HMAC (record key) over the
@@ -42,7 +45,7 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
     key: FORCE_REFRESH_ANNOTATION,
     on: 'VaultConnection',
     meaning:
-      'Set to a new value (e.g. `date +%s`) to obtain a new token at once: `kubectl annotate vc NAME coffre.dev/force-refresh=$(date +%s) --overwrite`.',
+      'Set to a new value (e.g. `date +%s`) to obtain a new token at once (static types: read the credentials Secret again and publish it again): `kubectl annotate vc NAME coffre.dev/force-refresh=$(date +%s) --overwrite`. `status.observedForceRefresh` records the value once processed.',
   },
   {
     key: DATA_HASH_ANNOTATION,
@@ -89,9 +92,15 @@ export const metadataKeyDocs: readonly { key: string; on: string; meaning: strin
       'Holds the latest rotated refresh token of a connection (refresh_token grants) in its key `refresh_token`; owned by the connection, never mounted by consumers.',
   },
   {
+    key: REVOKE_FINALIZER,
+    on: 'VaultConnection (finalizer)',
+    meaning:
+      'Present while `revokeOnDelete` is in effect: on deletion coffre revokes the tokens, then removes it (after at most 30 s, revoked or not). Without a running operator it stays: `kubectl patch vc NAME --type=json -p \'[{"op":"remove","path":"/metadata/finalizers"}]\'` releases it.',
+  },
+  {
     key: RESTARTED_FOR_ANNOTATION,
     on: 'pod template of a rolloutRestartTargets workload',
     meaning:
-      "16 hex digits: the first 64 bits of an HMAC-SHA256, keyed by the operator's record key, over the connection's UID and the data hash that caused the last restart. Not the data hash itself, which it never equals (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods.",
+      "16 hex digits: the first 64 bits of an HMAC-SHA256, keyed by the operator's record key, over the connection's UID and the data hash that caused the last restart. Not the data hash itself, which it never equals (viewers can read pod templates: no plain hash of secret data); changing it is what restarts the pods. Set as `spec.rolloutRestartPolicy` says, at most one workload every 2 seconds across the operator.",
   },
 ];

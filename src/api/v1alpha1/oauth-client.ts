@@ -29,6 +29,11 @@ const specRules: ValidationRule[] = [
     fieldPath: '.tokenEndpoint',
   },
   {
+    rule: 'has(self.revocationEndpoint) == has(oldSelf.revocationEndpoint) && (!has(self.revocationEndpoint) || self.revocationEndpoint == oldSelf.revocationEndpoint)',
+    message: 'revocationEndpoint is immutable: it can be neither changed, added nor removed',
+    fieldPath: '.revocationEndpoint',
+  },
+  {
     rule: 'has(self.authMethod) == has(oldSelf.authMethod) && (!has(self.authMethod) || self.authMethod == oldSelf.authMethod)',
     message: 'authMethod is immutable: it can be neither changed, added nor removed',
     fieldPath: '.authMethod',
@@ -57,6 +62,11 @@ export const OAuthClientSpecSchema = Type.Object(
     tokenEndpoint: Type.Optional(
       HttpsUrl(
         'Token endpoint, for servers without discovery metadata. Immutable; cannot be added or removed.',
+      ),
+    ),
+    revocationEndpoint: Type.Optional(
+      HttpsUrl(
+        "Revocation endpoint (RFC 7009) for `revokeOnDelete`, instead of the discovery metadata's `revocation_endpoint` (for servers without discovery, or that do not advertise it). The client authenticates there as at the token endpoint, so it is guarded like it (SSRF) and immutable; cannot be added or removed.",
       ),
     ),
     authMethod: Type.Optional(
@@ -88,10 +98,17 @@ export const OAuthClientSpecSchema = Type.Object(
           'JWS algorithm for private_key_jwt assertions. Defaults to the one the key type implies.',
       }),
     ),
+    revokeOnDelete: Type.Optional(
+      Type.Boolean({
+        description:
+          "Default of `revokeOnDelete` for the VaultConnections that use this client (a connection's own setting wins). Defaults to false.",
+      }),
+    ),
   },
   {
     ...strictObject,
-    description: 'The client registration. issuer, tokenEndpoint and authMethod are immutable.',
+    description:
+      'The client registration. issuer, tokenEndpoint, revocationEndpoint and authMethod are immutable.',
     [VALIDATIONS]: specRules,
   },
 );

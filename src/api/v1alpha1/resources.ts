@@ -131,6 +131,7 @@ export interface KubeObjectMeta {
   resourceVersion?: string;
   creationTimestamp?: string | Date;
   deletionTimestamp?: string | Date;
+  finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }

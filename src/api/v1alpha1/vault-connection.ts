@@ -31,11 +31,16 @@ import {
 export { OAuthGrants, type OAuthGrant } from '../../connection-types/oauth2/definition.ts';
 export const RolloutKinds = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type RolloutKind = (typeof RolloutKinds)[number];
+export const RolloutRestartPolicies = ['OnCredentialChange', 'OnEveryChange'] as const;
+export type RolloutRestartPolicy = (typeof RolloutRestartPolicies)[number];
+export const DEFAULT_ROLLOUT_RESTART_POLICY: RolloutRestartPolicy = 'OnCredentialChange';
 
 /** Suffix of the default target Secret name: `<connection name>-token`. */
 export const DEFAULT_TARGET_SUFFIX = '-token';
 /** Suffix of a connection's state Secret (rotated refresh tokens): `<connection name>-coffre-state`. */
 export const STATE_SECRET_SUFFIX = '-coffre-state';
+/** The longest force-refresh value status records (annotations may be far longer). */
+export const MAX_FORCE_REFRESH_VALUE_LENGTH = 1024;
 
 const RefreshSchema = Type.Object(
   {
@@ -225,6 +230,14 @@ const specRules: ValidationRule[] = [
         (self.credentialsRef as { name?: string }).name,
   },
   {
+    rule: `!has(self.revokeOnDelete) || !self.revokeOnDelete || self.type in [${OAuthClientTypes.map((t) => `'${t}'`).join(', ')}]`,
+    message: `revokeOnDelete is only allowed for types ${OAuthClientTypes.join(' and ')} (RFC 7009 token revocation)`,
+    fieldPath: '.revokeOnDelete',
+    reason: 'FieldValueForbidden',
+    check: (self: SpecShape) =>
+      self.revokeOnDelete !== true || OAuthClientTypes.includes(self.type as ConnectionType),
+  },
+  {
     rule: `!has(self.oauthClientRef) || self.type in [${OAuthClientTypes.map((t) => `'${t}'`).join(', ')}]`,
     message: `oauthClientRef is only allowed for types ${OAuthClientTypes.join(' and ')}`,
     fieldPath: '.oauthClientRef',
@@ -260,7 +273,19 @@ export const VaultConnectionSpecSchema = Type.Object(
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['kind', 'name'],
         description:
-          'Workloads restarted (like `kubectl rollout restart`) only when the published data changes.',
+          'Workloads restarted (like `kubectl rollout restart`) when the published data changes, as `rolloutRestartPolicy` says; never on the first publication, nor by an operator restart. Restarts are spaced 2 seconds apart across the operator, never all at once.',
+      }),
+    ),
+    revokeOnDelete: Type.Optional(
+      Type.Boolean({
+        description:
+          "When the connection is deleted, revoke its access and refresh tokens at the authorisation server (RFC 7009, at the OAuthClient's `revocationEndpoint`, else the `revocation_endpoint` of the issuer's discovery metadata, with the client's authentication). Through the finalizer `coffre.dev/revoke-tokens`, added only while this is in effect and released after at most 30 seconds even when the endpoint is down (a `RevocationFailed` Warning Event then says so), so deleting a namespace never hangs. A token still used by another connection in the namespace (the same OAuthClient or credentials) is left alone. Defaults to the OAuthClient's `revokeOnDelete`, else false.",
+      }),
+    ),
+    rolloutRestartPolicy: Type.Optional(
+      StringEnum(RolloutRestartPolicies, {
+        description:
+          'When `rolloutRestartTargets` restart. `OnCredentialChange` (the default): when the published data changes because the credentials, the OAuthClient, the template or anything else in the spec changed — not on a routine token renewal or a force-refresh, after which a workload that reads the mounted file has the new token without a restart. `OnEveryChange`: on every change of the published data, renewals included (for workloads that read the Secret only at start, e.g. as environment variables).',
       }),
     ),
   },
@@ -302,6 +327,38 @@ export const VaultConnectionStatusSchema = Type.Object(
         maxItems: 256,
         'x-kubernetes-list-type': 'atomic',
         description: 'Scopes the server granted (as it reported them).',
+      }),
+    ),
+    failedAttempts: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        format: 'int32',
+        description:
+          "Consecutive failed token requests (like cert-manager's `failedIssuanceAttempts`); absent after a success. The backoff grows with it, also across operator restarts and leader changes.",
+      }),
+    ),
+    lastFailureTime: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When the last token request failed.' }),
+    ),
+    nextRetryTime: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'No token request before this time (the backoff, or a Retry-After the server sent), also after an operator restart. Absent after a terminal error, which waits for a change of the spec or credentials, a force-refresh or an operator restart.',
+      }),
+    ),
+    failedRequest: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{16}$',
+        description:
+          "Keyed digest of what the failed request was made with (the operator's record key): a connection whose spec or credentials changed since is retried at once.",
+      }),
+    ),
+    observedForceRefresh: Type.Optional(
+      Type.String({
+        maxLength: MAX_FORCE_REFRESH_VALUE_LENGTH,
+        description:
+          'The `coffre.dev/force-refresh` value coffre last processed: a new token (or, for static types, the credentials re-read) was published for it, or Ready says why not. Wait for a renewal with `kubectl wait --for=jsonpath={.status.observedForceRefresh}=VALUE vc/NAME`. A value longer than 1024 characters is not recorded.',
       }),
     ),
   },

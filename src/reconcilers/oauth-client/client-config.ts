@@ -48,6 +48,7 @@ export async function readClientConfig(
   const base = {
     issuer: spec.issuer,
     ...(spec.tokenEndpoint === undefined ? {} : { tokenEndpoint: spec.tokenEndpoint }),
+    ...(spec.revocationEndpoint === undefined ? {} : { revocationEndpoint: spec.revocationEndpoint }),
     authMethod,
     clientId: spec.clientId,
   };

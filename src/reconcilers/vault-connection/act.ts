@@ -105,14 +105,19 @@ export async function writeTarget(
   return { kind: 'written', secret: written };
 }
 
-/** Restarts the connection's rolloutRestartTargets; a failure is reported as an Event, never thrown. */
+/**
+ * Restarts workloads of the connection (those still in its rolloutRestartTargets); a failure is reported
+ * as an Event, never thrown.
+ */
 export async function restartWorkloads(
   deps: Pick<ActDeps, 'port' | 'events'>,
   connection: VaultConnection,
-  restartedFor: string,
+  restarts: readonly { workload: { kind: string; name: string }; restartedFor: string }[],
 ): Promise<void> {
   const target = eventTarget(VAULT_CONNECTION_KIND, connection);
-  for (const workload of connection.spec.rolloutRestartTargets ?? []) {
+  const wanted = connection.spec.rolloutRestartTargets ?? [];
+  for (const { workload, restartedFor } of restarts) {
+    if (!wanted.some((w) => w.kind === workload.kind && w.name === workload.name)) continue;
     try {
       await deps.port.annotatePodTemplate(workload.kind, connection.metadata.namespace ?? '', workload.name, {
         [RESTARTED_FOR_ANNOTATION]: restartedFor,

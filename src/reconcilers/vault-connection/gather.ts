@@ -14,13 +14,21 @@ import { preflight, targetName } from './policy.ts';
 import { stateSecretName, type PendingRotation } from './state-secret.ts';
 import { isOwnedBy } from './target-secret.ts';
 
-/** Consecutive failures and the earliest next attempt, per connection (kept in memory only). */
+/**
+ * Consecutive failures and the earliest next attempt, per connection: kept in memory and recorded in
+ * status (retry-record.ts), so that a restarted operator or a new leader keeps the backoff.
+ */
 export interface RetryState {
   readonly failures: number;
+  /** When the last request failed. */
+  readonly failedAt: number;
   /** No new request before this moment (backoff, Retry-After); Infinity after a terminal error. */
   readonly notBefore: number;
-  /** The request that failed: a changed request (new credentials, spec, force) is tried at once. */
-  readonly requestHash: string;
+  /**
+   * The request that failed, as a keyed digest of its hash (status shows it; see retryDigest): a changed
+   * request (new credentials, spec, force) is tried at once.
+   */
+  readonly requestDigest: string;
   /** What the failure was, reported again while waiting. */
   readonly reason: Reason;
   readonly message: string;
@@ -64,6 +72,8 @@ export async function gather(
   deps: GatherDeps,
   connection: VaultConnection,
   memory: { retry: RetryState | undefined; pendingRotation: PendingRotation | undefined },
+  /** A force-refresh not yet acknowledged: read the referenced Secrets again, not from memory. */
+  refetch = false,
 ): Promise<Observed> {
   const target = targetName(connection);
   const observed: Observed = {
@@ -77,7 +87,7 @@ export async function gather(
   };
   // Read no Secret for a connection refused anyway (an invalid spec may name nothing readable).
   if (preflight(observed) !== undefined) return Object.freeze(observed);
-  return Object.freeze({ ...observed, sources: await readSources(deps, connection) });
+  return Object.freeze({ ...observed, sources: await readSources(deps, connection, refetch) });
 }
 
 /**
@@ -96,9 +106,14 @@ async function ownSecret(
   return isOwnedBy(cached, connection) ? deps.ownedData.get(cached) : cached;
 }
 
-async function readSources(deps: GatherDeps, connection: VaultConnection): Promise<Sources> {
+async function readSources(
+  deps: GatherDeps,
+  connection: VaultConnection,
+  refetch: boolean,
+): Promise<Sources> {
   const namespace = connection.metadata.namespace ?? '';
   const { credentialsRef, oauthClientRef } = connection.spec;
+  if (refetch) forgetReferencedSecrets(deps, connection);
   const credentials =
     credentialsRef === undefined ? undefined : await deps.secrets.read(namespace, credentialsRef.name);
   if (credentials?.found === false || oauthClientRef === undefined) {
@@ -112,4 +127,15 @@ async function readSources(deps: GatherDeps, connection: VaultConnection): Promi
         ? { found: false }
         : { found: true, config: await readClientConfig(client, deps.secrets) },
   };
+}
+
+/** Drops what the Secret reader keeps of the connection's Secrets (its own, and its OAuthClient's). */
+function forgetReferencedSecrets(deps: GatherDeps, connection: VaultConnection): void {
+  const namespace = connection.metadata.namespace ?? '';
+  const { credentialsRef, oauthClientRef } = connection.spec;
+  if (credentialsRef !== undefined) deps.secrets.forget(namespace, credentialsRef.name);
+  if (oauthClientRef === undefined) return;
+  const spec = deps.clients.get(`${namespace}/${oauthClientRef.name}`)?.spec;
+  for (const ref of [spec?.clientSecretRef, spec?.privateKeyRef])
+    if (ref !== undefined) deps.secrets.forget(namespace, ref.name);
 }

@@ -6,7 +6,10 @@ import { Reason } from '../../api/v1alpha1/conditions.ts';
 import { connectionTypes } from '../../connection-types/definitions.ts';
 import { FORCE_REFRESH_ANNOTATION } from '../../api/v1alpha1/metadata-keys.ts';
 import type { VaultConnection } from '../../api/v1alpha1/resources.ts';
-import { DEFAULT_TARGET_SUFFIX } from '../../api/v1alpha1/vault-connection.ts';
+import {
+  DEFAULT_ROLLOUT_RESTART_POLICY,
+  DEFAULT_TARGET_SUFFIX,
+} from '../../api/v1alpha1/vault-connection.ts';
 import { formatProblems } from '../../api/validation.ts';
 import type { CoffreError } from '../../errors.ts';
 import { decodeSecretData } from '../../kube/secret-reader.ts';
@@ -59,12 +62,20 @@ export interface TokenToRequest {
   forceValue: string | undefined;
   /** The refresh token in the credentials Secret, which a rotation is persisted against. */
   seed: SecretValue | undefined;
+  /** The keyed digest of requestHash a failure is recorded under (retryDigest). */
+  requestDigest: string;
 }
 
 export type Decision =
   /** Nothing to publish: report why (invalid spec, empty, blocked). */
   | { kind: 'report'; outcome: Outcome }
-  | { kind: 'publish-static'; data: ReadonlyMap<string, SecretValue>; retiring?: string }
+  /** `forceValue`: the force-refresh annotation, recorded on the target as handled. */
+  | {
+      kind: 'publish-static';
+      data: ReadonlyMap<string, SecretValue>;
+      retiring?: string;
+      forceValue: string | undefined;
+    }
   /** The published token is good until refreshAt: request and write nothing (a quiet restart). */
   | {
       kind: 'reuse';
@@ -277,6 +288,12 @@ function sharedToken(observed: Observed, record: PublishedRecord): TokenSet | un
   };
 }
 
+/** The force-refresh annotation, if set to something. */
+export function forceRefreshValue(connection: VaultConnection): string | undefined {
+  const value = connection.metadata.annotations?.[FORCE_REFRESH_ANNOTATION];
+  return value === undefined || value === '' ? undefined : value;
+}
+
 /** The decision for one reconcile. */
 export function decide(observed: Observed, env: PolicyEnv): Decision {
   const refused = preflight(observed);
@@ -308,6 +325,7 @@ export function decide(observed: Observed, env: PolicyEnv): Decision {
       return {
         kind: 'publish-static',
         data: plan.data,
+        forceValue: forceRefreshValue(observed.connection),
         ...(plan.retiring === undefined ? {} : { retiring: plan.retiring }),
       };
     case 'token':
@@ -339,7 +357,8 @@ function decideToken(
       };
     }
   }
-  if (retry !== undefined && retry.requestHash === hash && !force && retry.notBefore > now) {
+  const digest = retryDigest(connection, hash, env.recordKey);
+  if (retry !== undefined && retry.requestDigest === digest && !force && retry.notBefore > now) {
     return {
       kind: 'wait',
       outcome: { kind: 'token-failed', reason: retry.reason, message: retry.message, requestHash: hash },
@@ -359,8 +378,17 @@ function decideToken(
       minTtlMs: lifetime === undefined ? 0 : renewalWindowMs(lifetime, connection.spec.refresh) + 1000,
       forceValue,
       seed,
+      requestDigest: digest,
     },
   };
+}
+
+/**
+ * What a failure is recorded under in status: the request hash keyed by the operator's record key (the
+ * hash covers a digest of the credentials, which viewers of status must not get to guess at).
+ */
+export function retryDigest(connection: VaultConnection, hash: string, key: RecordKey): string {
+  return key.mac('failed-request', [connection.metadata.uid ?? '', hash]).slice(0, 16);
 }
 
 /**
@@ -493,8 +521,9 @@ export function judgeFailure(
     // After a terminal error a human must act: wait for a change of the request (credentials, spec, force-refresh).
     retry: {
       failures,
+      failedAt: now,
       notBefore: delay === undefined ? Number.POSITIVE_INFINITY : now + delay,
-      requestHash: request.requestHash,
+      requestDigest: request.requestDigest,
       reason,
       message: error.message,
     },
@@ -561,12 +590,30 @@ export function planTargetWrite(
     };
   }
   const previous = publishedRecord(connection, target, key);
-  const changed = previous !== undefined && previous.dataHash !== desired.dataHash;
+  const restart = previous !== undefined && restartWanted(connection, previous, desired.record);
   return {
     kind: 'write',
     secret: wanted,
-    restartFor: changed ? restartedForValue(connection, desired.dataHash, key) : undefined,
+    restartFor: restart ? restartedForValue(connection, desired.dataHash, key) : undefined,
   };
+}
+
+/**
+ * Whether a change from the published record to the next one restarts rolloutRestartTargets. Never when
+ * the data is the same (a rewrite of annotations, a drift repair). Under OnCredentialChange, not when the
+ * token was requested exactly as before (a routine renewal or a force-refresh): a workload reading the
+ * mounted file picks the new token up by itself (hashicorp/vault-secrets-operator#582). Static data
+ * changes only when the credentials or the template do, so it always restarts.
+ */
+export function restartWanted(
+  connection: VaultConnection,
+  previous: PublishedRecord,
+  next: PublishedRecord,
+): boolean {
+  if (previous.dataHash === next.dataHash) return false;
+  const policy = connection.spec.rolloutRestartPolicy ?? DEFAULT_ROLLOUT_RESTART_POLICY;
+  if (policy === 'OnEveryChange') return true;
+  return previous.requestHash === undefined || previous.requestHash !== next.requestHash;
 }
 
 /**

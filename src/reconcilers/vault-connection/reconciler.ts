@@ -10,6 +10,9 @@ import type { Clock } from '../../clock.ts';
 import type { Store } from '../../controller/store.ts';
 import type { ObjectKey, ReconcileContext, ReconcileResult, Reconciler } from '../../controller/types.ts';
 import { CoffreError } from '../../errors.ts';
+import { KubeApiError } from '../../controller/kube-http.ts';
+import { isNotFound } from '../../kube/kube-port.ts';
+import { REVOKE_FINALIZER } from '../../api/v1alpha1/metadata-keys.ts';
 import type { KubePort } from '../../kube/kube-port.ts';
 import type { OwnedSecretData } from '../../kube/owned-secret-data.ts';
 import type { WrittenView } from '../../kube/read-your-writes.ts';
@@ -33,7 +36,10 @@ import {
 import { gather, type Observed, type RetryState } from './gather.ts';
 import {
   decide,
+  forceRefreshValue,
   judgeFailure,
+  planFor,
+  preflight,
   judgeToken,
   planTargetWrite,
   publishedRecord,
@@ -44,9 +50,19 @@ import {
   type PolicyEnv,
   type TokenToRequest,
 } from './policy.ts';
+import { RestartQueue } from './restart-queue.ts';
+import { retryFromStatus } from './retry-record.ts';
+import {
+  planRevocation,
+  revocationDeadline,
+  revocationRetryable,
+  REVOCATION_RETRY_MS,
+  REVOCATION_TIMEOUT_MS,
+  revokeOnDelete,
+} from './revocation.ts';
 import { seedHash, type PendingRotation } from './state-secret.ts';
 import { flightHost, type Settled, type TokenFlights } from './token-flights.ts';
-import { desiredStatus, progressStatus, type Outcome } from './status.ts';
+import { acknowledgedForceRefresh, desiredStatus, progressStatus, type Outcome } from './status.ts';
 import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
@@ -102,7 +118,14 @@ export interface VaultConnectionReconcilerDeps {
    */
   flights?: TokenFlights;
   observer?: ConnectionObserver;
+  /** The connections of a namespace (revocation leaves tokens other connections may share). */
+  namespaceConnections?: (namespace: string) => readonly VaultConnection[];
+  /** Time between two workload restarts, operator-wide (default ROLLOUT_RESTART_SPACING_MS). */
+  rolloutRestartSpacingMs?: number;
 }
+
+/** Workload restarts are spaced this far apart across the operator (docs/operations.md). */
+export const ROLLOUT_RESTART_SPACING_MS = 2_000;
 
 /** Hooks for metrics. */
 export interface ConnectionObserver {
@@ -134,9 +157,11 @@ export class VaultConnectionReconciler implements Reconciler {
   readonly #retries = new Map<string, RetryState>();
   /** Rotated refresh tokens not yet persisted (the write failed): never lose one. */
   readonly #unpersisted = new Map<string, PendingRotation>();
+  readonly #restarts: RestartQueue;
 
   constructor(deps: VaultConnectionReconcilerDeps) {
     this.#deps = deps;
+    this.#restarts = new RestartQueue(deps.rolloutRestartSpacingMs ?? ROLLOUT_RESTART_SPACING_MS);
   }
 
   /** At shutdown: the token requests on the wire finish (a rotation they receive is written). */
@@ -151,20 +176,30 @@ export class VaultConnectionReconciler implements Reconciler {
       // Deleted: the garbage collector removes the Secrets it owned.
       this.#retries.delete(id);
       this.#deps.flights?.forget(id);
+      this.#restarts.forget(id);
       this.#deps.observer?.forgotten?.(key);
       return undefined;
     }
-    if (connection.metadata.deletionTimestamp !== undefined) return undefined;
+    if (connection.metadata.deletionTimestamp !== undefined) return this.#finalize(id, connection, context);
+    await this.#ensureFinalizer(connection, context);
     // A connection coffre has not written yet reads as not observed (the CRD defaults
     // status.observedGeneration to 0); its first status is this reconcile's outcome, or Reconciling=True
     // if a token takes longer than PROGRESS_NOTE_AFTER_MS.
     let current = connection.status;
     const recordKey = await this.#deps.recordKey();
     const now = this.#deps.clock.now();
-    const observed = await gather(this.#deps, connection, {
-      retry: this.#retries.get(id),
-      pendingRotation: this.#unpersisted.get(id),
-    });
+    const force = forceRefreshValue(connection);
+    // A restarted operator (or a new leader) keeps the backoff its predecessor recorded in status.
+    if (!this.#retries.has(id)) {
+      const recorded = retryFromStatus(connection.status);
+      if (recorded !== undefined) this.#retries.set(id, recorded);
+    }
+    const observed = await gather(
+      this.#deps,
+      connection,
+      { retry: this.#retries.get(id), pendingRotation: this.#unpersisted.get(id) },
+      force !== undefined && force !== connection.status?.observedForceRefresh,
+    );
     const env: PolicyEnv = {
       now,
       providers: this.#deps.providers,
@@ -196,7 +231,8 @@ export class VaultConnectionReconciler implements Reconciler {
         result = ending({ kind: 'token-valid' }, { refreshAt: decision.refreshAt });
         break;
       case 'publish-static': {
-        const published = await this.#publish(observed, decision.data, {}, recordKey, context);
+        const record = decision.forceValue === undefined ? {} : { forceRefreshHandled: decision.forceValue };
+        const published = await this.#publish(observed, decision.data, record, recordKey, context);
         result =
           published.outcome === undefined
             ? ending(
@@ -247,6 +283,147 @@ export class VaultConnectionReconciler implements Reconciler {
       }
     }
     return this.#finish(observed, env, context, result, current);
+  }
+
+  /** The revocation finalizer is on the connection exactly while revokeOnDelete is in effect. */
+  async #ensureFinalizer(connection: VaultConnection, context: ReconcileContext): Promise<void> {
+    const namespace = connection.metadata.namespace ?? '';
+    const ref = connection.spec.oauthClientRef;
+    const client = ref === undefined ? undefined : this.#deps.clients.get(`${namespace}/${ref.name}`);
+    const wanted = revokeOnDelete(connection, client);
+    const present = (connection.metadata.finalizers ?? []).includes(REVOKE_FINALIZER);
+    if (wanted === present) return;
+    try {
+      await this.#applyFinalizer(connection, wanted);
+    } catch (error) {
+      // Forbidden (an older chart's RBAC lacks the patch): the tokens are still published, revocation
+      // on delete is what is lost, and the log says so; the next reconcile tries again.
+      if (error instanceof KubeApiError && error.status === 403) {
+        context.logger.warn(
+          { finalizer: REVOKE_FINALIZER, err: error.message },
+          `cannot ${wanted ? 'add' : 'remove'} the revokeOnDelete finalizer`,
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async #applyFinalizer(connection: VaultConnection, present: boolean): Promise<void> {
+    try {
+      await this.#deps.port.applyFinalizer(
+        VAULT_CONNECTIONS,
+        {
+          ...VAULT_CONNECTION_KIND,
+          namespace: connection.metadata.namespace ?? '',
+          name: connection.metadata.name ?? '',
+        },
+        REVOKE_FINALIZER,
+        present,
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /**
+   * A connection being deleted with the revocation finalizer: revoke its tokens, then release it — at
+   * once when revocation succeeded or cannot succeed, and at the latest REVOCATION_TIMEOUT_MS after the
+   * deletion while the endpoint fails (tried at least once).
+   */
+  async #finalize(
+    id: string,
+    connection: VaultConnection,
+    context: ReconcileContext,
+  ): Promise<ReconcileResult | undefined> {
+    if (!(connection.metadata.finalizers ?? []).includes(REVOKE_FINALIZER)) return undefined;
+    const target = eventTarget(VAULT_CONNECTION_KIND, connection);
+    const release = async (
+      type: 'Normal' | 'Warning',
+      reason: Reason,
+      message: string,
+    ): Promise<ReconcileResult | undefined> => {
+      this.#deps.events.record(target, type, reason, message);
+      context.logger[type === 'Normal' ? 'info' : 'warn']({ reason }, message);
+      await this.#applyFinalizer(connection, false);
+      this.#restarts.forget(id);
+      return undefined;
+    };
+    const recordKey = await this.#deps.recordKey();
+    const env: PolicyEnv = {
+      now: this.#deps.clock.now(),
+      providers: this.#deps.providers,
+      providersConfig: this.#deps.providersConfig,
+      recordKey,
+    };
+    const observed = await gather(this.#deps, connection, {
+      retry: undefined,
+      pendingRotation: this.#unpersisted.get(id),
+    });
+    const refused = preflight(observed);
+    const planned = refused === undefined ? planFor(observed, env) : { outcome: refused };
+    if ('outcome' in planned) {
+      const why = 'message' in planned.outcome ? planned.outcome.message : planned.outcome.kind;
+      return release('Warning', Reason.RevocationFailed, `tokens not revoked: ${why}`);
+    }
+    const { plan, seed } = planned;
+    if (plan.kind !== 'token' || (plan.request.flavour ?? 'standard') !== 'standard') {
+      return release(
+        'Warning',
+        Reason.RevocationFailed,
+        `tokens not revoked: ${connection.spec.type} credentials have no RFC 7009 revocation`,
+      );
+    }
+    const namespace = connection.metadata.namespace ?? '';
+    const revocation = planRevocation(
+      observed,
+      seed,
+      this.#deps.namespaceConnections?.(namespace) ?? [],
+      recordKey,
+    );
+    const revoked: string[] = [];
+    const refusals: string[] = [];
+    try {
+      for (const { token, hint } of revocation.revoke) {
+        const what = hint === 'access_token' ? 'the access token' : 'the refresh token';
+        try {
+          if (!(await this.#deps.engine.revoke(plan.request.client, token, hint))) {
+            return await release(
+              'Warning',
+              Reason.RevocationFailed,
+              `tokens not revoked: ${plan.request.client.issuer} advertises no revocation_endpoint`,
+            );
+          }
+          revoked.push(what);
+        } catch (error) {
+          // A refusal (unsupported_token_type for a self-contained JWT, invalid_client) will not change:
+          // say so and go on; only what may pass later (network, 5xx, 429) is tried again.
+          if (!(error instanceof CoffreError) || revocationRetryable(error)) throw error;
+          refusals.push(`${what} not revoked: ${error.message}`);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof CoffreError)) throw error;
+      const now = this.#deps.clock.now();
+      const deadline = revocationDeadline(connection);
+      if (now + REVOCATION_RETRY_MS <= deadline) {
+        context.logger.info(
+          { code: error.code, retryInMs: REVOCATION_RETRY_MS },
+          `revocation failed: ${error.message}`,
+        );
+        return { requeueAfterMs: REVOCATION_RETRY_MS };
+      }
+      return release(
+        'Warning',
+        Reason.RevocationFailed,
+        `tokens not revoked within ${REVOCATION_TIMEOUT_MS / 1000}s of the deletion, finalizer released: ${error.message}`,
+      );
+    }
+    const done = revoked.length === 0 ? 'nothing revoked' : `revoked ${revoked.join(' and ')}`;
+    const message = [done, ...refusals, ...revocation.kept].join('; ');
+    return refusals.length > 0
+      ? release('Warning', Reason.RevocationFailed, message)
+      : release('Normal', Reason.TokensRevoked, message);
   }
 
   /** Writes Reconciling=True for `cause` (no Event); returns the status as stored. */
@@ -411,7 +588,14 @@ export class VaultConnectionReconciler implements Reconciler {
     if (written.kind === 'conflict')
       return { outcome: targetConflict(observed.targetName), target: observed.target };
     this.#deps.observer?.published?.(connection, record.expiresAt);
-    if (write.restartFor !== undefined) await restartWorkloads(this.#deps, connection, write.restartFor);
+    if (write.restartFor !== undefined) {
+      this.#restarts.plan(
+        idOf(connection),
+        connection.spec.rolloutRestartTargets ?? [],
+        write.restartFor,
+        this.#deps.clock.now(),
+      );
+    }
     return { outcome: undefined, target: written.secret, wrote: true };
   }
 
@@ -432,8 +616,17 @@ export class VaultConnectionReconciler implements Reconciler {
       secretName: observed.targetName,
       expiring: ending.expiring,
       ...(ending.refreshAt === undefined ? {} : { nextRefreshAt: ending.refreshAt }),
+      retry: this.#retries.get(idOf(connection)),
+      observedForceRefresh: acknowledgedForceRefresh({
+        previous: connection.status?.observedForceRefresh,
+        requested: forceRefreshValue(connection),
+        handled: record?.forceRefreshHandled,
+        outcome: ending.outcome,
+      }),
       now,
     });
+    const restarts = this.#restarts.take(idOf(connection), this.#deps.clock.now());
+    if (restarts.due.length > 0) await restartWorkloads(this.#deps, connection, restarts.due);
     const report = await reportStatus(
       this.#deps,
       REPORT,
@@ -463,7 +656,7 @@ export class VaultConnectionReconciler implements Reconciler {
       outcome: ending.outcome,
       record,
       refreshAt: ending.refreshAt,
-      requeueAfterMs: ending.requeueAfterMs,
+      requeueAfterMs: minDefined(ending.requeueAfterMs, restarts.nextInMs),
       now,
     });
     return wake === undefined ? undefined : { requeueAfterMs: wake };
@@ -481,4 +674,13 @@ function requestCause(published: PublishedRecord | undefined, requestHash: strin
   }
   const until = published.expiresAt === undefined ? '' : `, valid until ${formatTime(published.expiresAt)}`;
   return { reason: Reason.Renewing, message: `renewing the published token${until}` };
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
+function idOf(connection: VaultConnection): string {
+  return `${connection.metadata.namespace ?? ''}/${connection.metadata.name ?? ''}`;
 }

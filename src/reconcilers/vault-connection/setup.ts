@@ -48,6 +48,7 @@ export function setupVaultConnectionController(
       connections,
     ),
     clients: clients.store,
+    namespaceConnections: (namespace) => connections.store.byNamespace(namespace),
     // Metadata from the watch, whole objects from our writes: gather tells them apart.
     ownedSecrets: new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
       absentMeansGone: false,

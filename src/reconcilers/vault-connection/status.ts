@@ -2,9 +2,14 @@
 // Reconciling and Stalled (kstatus, from ../health.ts) and the status fields. Pure: the same outcome and record always give the same status, so a restarted
 // operator computes an identical status and writes nothing.
 import { ConditionType, Reason } from '../../api/v1alpha1/conditions.ts';
-import type { VaultConnectionStatus } from '../../api/v1alpha1/vault-connection.ts';
+import {
+  MAX_FORCE_REFRESH_VALUE_LENGTH,
+  type VaultConnectionStatus,
+} from '../../api/v1alpha1/vault-connection.ts';
 import { formatTime, mergeConditions, type DesiredCondition } from '../conditions.ts';
 import { healthConditions, progressConditions, type HealthCause } from '../health.ts';
+import type { RetryState } from './gather.ts';
+import { retryStatusFields } from './retry-record.ts';
 import type { PublishedRecord } from './target-secret.ts';
 
 export type Outcome =
@@ -30,6 +35,10 @@ export interface StatusInput {
   /** Whether this connection publishes expiring tokens. */
   expiring: boolean;
   nextRefreshAt?: number;
+  /** The retry state of a failing token request, recorded so that a restart keeps the backoff. */
+  retry?: RetryState | undefined;
+  /** The force-refresh value this reconcile acknowledges (see acknowledgedForceRefresh). */
+  observedForceRefresh?: string | undefined;
   now: number;
 }
 
@@ -215,6 +224,9 @@ export function desiredStatus(
     if (record.grantedScopes !== undefined) status.grantedScopes = capList(record.grantedScopes);
   }
   if (nextRefreshAt !== undefined) status.nextRefreshTime = formatTime(nextRefreshAt);
+  if (input.retry !== undefined && input.outcome.kind === 'token-failed')
+    Object.assign(status, retryStatusFields(input.retry));
+  if (input.observedForceRefresh !== undefined) status.observedForceRefresh = input.observedForceRefresh;
   return status;
 }
 
@@ -233,6 +245,29 @@ export function progressStatus(
     observedGeneration: generation,
     conditions: progressConditions(current?.conditions, cause, generation, new Date(now)),
   };
+}
+
+/**
+ * The force-refresh value status records as processed. A value is processed once the target Secret
+ * records it as handled (published with it), or once this reconcile ended without publishing (a failed
+ * request, an empty or blocked connection: Ready says why). Until then, and without the annotation, the
+ * value recorded before stays: status is the only memory of a failure, and must not flip back.
+ */
+export function acknowledgedForceRefresh(input: {
+  /** status.observedForceRefresh as it stands. */
+  previous: string | undefined;
+  /** The annotation's value now. */
+  requested: string | undefined;
+  /** The value the published record says it was written for. */
+  handled: string | undefined;
+  outcome: Outcome;
+}): string | undefined {
+  const { previous, requested, handled, outcome } = input;
+  if (requested === undefined || requested === '' || requested.length > MAX_FORCE_REFRESH_VALUE_LENGTH)
+    return previous;
+  if (handled === requested) return requested;
+  if (outcome.kind !== 'token-valid' && outcome.kind !== 'static-published') return requested;
+  return previous;
 }
 
 /** At most this many entries of a list in status; a server may grant thousands of scopes. */

@@ -126,6 +126,7 @@ describe('CRDs on the real API server', () => {
     for (const spec of [
       { authMethod: 'client_secret_basic' },
       { tokenEndpoint: 'https://login.example.com/token' },
+      { revocationEndpoint: 'https://login.example.com/revoke' },
     ]) {
       const status = await expectApiError(() =>
         api.patch(

@@ -1,11 +1,11 @@
 // kubectl coffre renew: sets the force-refresh annotation, waits until the operator honoured it, prints
-// the new expiry — read from the target Secret's metadata by an admin, from status by a coffre-edit user.
+// the new expiry — read from status.observedForceRefresh and Ready, for an admin and a coffre-edit user alike.
 import { describe, expect, it } from 'vitest';
 import {
   FORCE_REFRESH_ANNOTATION,
   FORCE_REFRESH_HANDLED_ANNOTATION,
 } from '../../../src/api/v1alpha1/metadata-keys.ts';
-import { getConnection, getSecret } from '../../support/kube.ts';
+import { getConnection, getSecret, kube } from '../../support/kube.ts';
 import { bindRole, cli, kubeconfigFile } from './support.ts';
 import { expectNoSecretPrinted, teamNamespace } from './fixtures.ts';
 
@@ -54,6 +54,21 @@ describe('kubectl coffre renew', () => {
       const connection = await getConnection(team.namespace, name);
       expect(outcomes.find((o) => o.name === name)?.expiresAt).toBe(connection.status?.expiresAt);
     }
+    await expectNoSecretPrinted(team);
+  });
+
+  it('reports a renewal that failed with its reason, exit code 1, once the operator processed it', async () => {
+    const team = await teamNamespace('cli-renew-fail', { empty: false });
+    await kube().json(`/api/v1/namespaces/${team.namespace}/secrets/local-client`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ stringData: { clientSecret: 'wrong-secret' } }),
+    });
+    const run = await cli(['renew', 'billing', '-n', team.namespace], await kubeconfigFile());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^billing: failed, InvalidClient: /);
+    const after = await getConnection(team.namespace, 'billing');
+    expect(after.status?.observedForceRefresh).toBe(after.metadata.annotations?.[FORCE_REFRESH_ANNOTATION]);
     await expectNoSecretPrinted(team);
   });
 

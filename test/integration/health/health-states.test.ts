@@ -26,7 +26,7 @@ const API = '/apis/coffre.dev/v1alpha1/namespaces';
 type Object = {
   kind: string;
   metadata: { name: string; resourceVersion?: string; generation?: number };
-  status?: { conditions?: { type: string; status: string; reason: string }[] };
+  status?: { conditions?: { type: string; status: string; reason: string }[]; failedAttempts?: number };
 };
 
 async function get(namespace: string, plural: string, name: string): Promise<Object> {
@@ -114,7 +114,8 @@ describe('health as kstatus and Argo CD compute it', () => {
     await until(namespace, 'api', has('Reconciling', 'False TokenValid'));
 
     // A renewal that fails while the token is valid, retried: Ready stays True, and the retries that
-    // fail the same way patch nothing.
+    // fail the same way change only the retry record (the attempts a restarted operator backs off
+    // from), never a condition or its transition time.
     server.tweaks.fault = { kind: 'status', status: 503, ratio: 1 };
     await mergePatch(namespace, 'api', { metadata: { annotations: { 'coffre.dev/force-refresh': '2' } } });
     const failing = await until(namespace, 'api', has('Ready', 'True RenewalFailing'));
@@ -122,8 +123,13 @@ describe('health as kstatus and Argo CD compute it', () => {
     const refusals = () => server.tokenLog().filter((entry) => entry.fault === true).length;
     const before = refusals();
     await expect.poll(refusals, { timeout: 20_000 }).toBeGreaterThanOrEqual(before + 2);
-    expect((await get(namespace, 'vaultconnections', 'api')).metadata.resourceVersion).toBe(
-      failing.metadata.resourceVersion,
+    await expect
+      .poll(async () => (await get(namespace, 'vaultconnections', 'api')).status?.failedAttempts ?? 0, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(failing.status?.failedAttempts ?? 0);
+    expect((await get(namespace, 'vaultconnections', 'api')).status?.conditions).toEqual(
+      failing.status?.conditions,
     );
     server.tweaks.fault = undefined;
 

@@ -49,6 +49,8 @@ const allowed: Access[] = [
   { verb: 'patch', group: 'coffre.dev', resource: 'vaultconnections', subresource: 'status' },
   { verb: 'patch', group: 'coffre.dev', resource: 'oauthclients', subresource: 'status' },
   { verb: 'update', group: 'coffre.dev', resource: 'vaultconnections', subresource: 'finalizers' },
+  // The revokeOnDelete finalizer, applied by itself (the operator never sends a spec).
+  { verb: 'patch', group: 'coffre.dev', resource: 'vaultconnections' },
   { verb: 'get', group: '', resource: 'secrets' },
   { verb: 'list', group: '', resource: 'secrets' },
   { verb: 'watch', group: '', resource: 'secrets' },
@@ -73,7 +75,6 @@ const refused: Access[] = [
   { verb: 'get', group: 'coffre.dev', resource: 'vaultconnections' },
   { verb: 'create', group: 'coffre.dev', resource: 'vaultconnections' },
   { verb: 'update', group: 'coffre.dev', resource: 'vaultconnections' },
-  { verb: 'patch', group: 'coffre.dev', resource: 'vaultconnections' },
   { verb: 'delete', group: 'coffre.dev', resource: 'vaultconnections' },
   { verb: 'update', group: 'coffre.dev', resource: 'oauthclients' },
   { verb: 'patch', group: 'coffre.dev', resource: 'oauthclients' },
@@ -121,6 +122,7 @@ describe("the operator's ServiceAccount (the chart's RBAC)", () => {
         resources: ['vaultconnections', 'oauthclients'],
         verbs: ['list', 'watch'],
       },
+      { apiGroups: ['coffre.dev'], resources: ['vaultconnections'], verbs: ['patch'] },
       {
         apiGroups: ['coffre.dev'],
         resources: ['vaultconnections/status', 'oauthclients/status'],

@@ -248,7 +248,7 @@ describe('token connections', () => {
     await waitForCondition(namespace, 'two', 'Ready', 'True', 'TokenValid', 15_000);
   });
 
-  it('restarts a rollout target only when the published data changes', async () => {
+  it('restarts a rollout target when the request changes, not when the token is renewed', async () => {
     const namespace = await useTestNamespace('rollout');
     const server = await startOAuthServer({ accessTokenTtlSeconds: 600 });
     await startTestOperator({ namespace, caPem: server.caPem });
@@ -282,16 +282,33 @@ describe('token connections', () => {
     };
     // The first publication restarts nothing: the workload starts with the Secret.
     expect(await restartedFor()).toBeUndefined();
+    const spec = {
+      type: 'oauth2',
+      oauthClientRef: { name: 'local' },
+      oauth2: { audience: AUDIENCE, scopes: SCOPES },
+      rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }],
+    };
+    // A new token for the same request (a force-refresh, as a renewal) restarts nothing by default.
+    const before = secretText(await getSecret(namespace, 'restarts-token'), 'access_token');
     await apply(namespace, {
       apiVersion: 'coffre.dev/v1alpha1',
       kind: 'VaultConnection',
       metadata: { name: 'restarts', annotations: { [FORCE_REFRESH_ANNOTATION]: 'now' } },
-      spec: {
-        type: 'oauth2',
-        oauthClientRef: { name: 'local' },
-        oauth2: { audience: AUDIENCE, scopes: SCOPES },
-        rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }],
-      },
+      spec,
+    });
+    await expect
+      .poll(async () => secretText(await getSecret(namespace, 'restarts-token'), 'access_token'), {
+        timeout: 15_000,
+      })
+      .not.toBe(before);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await restartedFor()).toBeUndefined();
+    // A change of the spec (here the scopes) is a new request: the workload restarts.
+    await apply(namespace, {
+      apiVersion: 'coffre.dev/v1alpha1',
+      kind: 'VaultConnection',
+      metadata: { name: 'restarts', annotations: { [FORCE_REFRESH_ANNOTATION]: 'now' } },
+      spec: { ...spec, oauth2: { audience: AUDIENCE, scopes: ['read:users'] } },
     });
     await expect.poll(restartedFor, { timeout: 15_000 }).toMatch(/^[0-9a-f]{16}$/);
     // Viewers can read pod templates: the value is keyed, never a prefix of the data's hash.

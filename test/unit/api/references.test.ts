@@ -5,7 +5,11 @@ import type { TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { resources } from '../../../src/api/v1alpha1/resources.ts';
 import { referenceAccess, referenceFields } from '../../../src/api/v1alpha1/references.ts';
-import { referencePolicy, referenceValidation } from '../../../scripts/generate/admission-policy.ts';
+import {
+  finalizerOnlyValidation,
+  referencePolicy,
+  referenceValidation,
+} from '../../../scripts/generate/admission-policy.ts';
 
 /** Every property path whose name ends in `Ref`, at any depth (through arrays too). */
 function refNamedPaths(schema: TSchema, path: string[] = []): string[][] {
@@ -52,11 +56,11 @@ describe('the reference admission policy', () => {
     spec: { validations: { expression: string; messageExpression: string }[]; failurePolicy: string };
   };
 
-  it('should have one validation per reference field of every kind', () => {
+  it('should have one validation per reference field of every kind, then the finalizer-only rule', () => {
     const expected = Object.values(resources).flatMap((r) =>
       referenceFields(r.schema).map((f) => referenceValidation(r.plural, f)),
     );
-    expect(policy.spec.validations).toEqual(expected);
+    expect(policy.spec.validations).toEqual([...expected, finalizerOnlyValidation]);
     expect(expected.length).toBeGreaterThanOrEqual(5);
   });
 

@@ -129,3 +129,34 @@ describe('reportStatus', () => {
     expect(port.patches).toEqual([]);
   });
 });
+
+describe('reportStatus removals', () => {
+  it('should remove, with a null in the merge patch, a status field the desired status lacks', async () => {
+    const port = new FakeKubePort();
+    const current: {
+      metadata: { namespace: string; name: string; uid: string };
+      status: {
+        observedGeneration: number;
+        conditions: Condition[];
+        failedAttempts?: number;
+        nextRetryTime?: string;
+      };
+    } = {
+      metadata: { namespace: 'payments', name: 'auth0-management', uid: 'uid-1' },
+      status: { observedGeneration: 1, conditions: [ready], failedAttempts: 2, nextRetryTime: 'x' },
+    };
+    await reportStatus(
+      { port, events: new FakeEvents() },
+      kind,
+      current,
+      { observedGeneration: 1, conditions: [ready] },
+      new AbortController().signal,
+    );
+    expect(port.patches).toEqual([
+      {
+        name: 'auth0-management',
+        status: { observedGeneration: 1, conditions: [ready], failedAttempts: null, nextRetryTime: null },
+      },
+    ]);
+  });
+});

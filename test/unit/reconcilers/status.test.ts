@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sameStatus, statusPatch } from '../../../src/reconcilers/report.ts';
 import {
+  acknowledgedForceRefresh,
   desiredConditions,
   desiredStatus,
   progressStatus,
@@ -125,7 +126,13 @@ describe('desiredConditions', () => {
         record: { dataHash: 'h' },
         outcome: { kind: 'static-published', retiring: 'the service retires them on 2027-04-30' },
       },
-      ['Ready=True/CredentialsRetiring', 'Empty=False/CredentialsPresent', 'Expired=False/DoesNotExpire'],
+      [
+        'Ready=True/CredentialsRetiring',
+        'Empty=False/CredentialsPresent',
+        'Expired=False/DoesNotExpire',
+        'Reconciling=False/CredentialsRetiring',
+        'Stalled=False/CredentialsRetiring',
+      ],
     ],
     [
       'should not claim to know whether credentials exist while the spec is invalid',
@@ -226,5 +233,68 @@ describe('desiredStatus', () => {
   it('should treat key order as irrelevant when comparing', () => {
     expect(sameStatus({ a: 1, b: { c: 2, d: 3 } }, { b: { d: 3, c: 2 }, a: 1 })).toBe(true);
     expect(sameStatus({ a: 1 }, { a: 2 })).toBe(false);
+  });
+});
+
+describe('acknowledgedForceRefresh', () => {
+  const failed = { kind: 'token-failed', reason: 'EndpointUnreachable', message: 'down' } as const;
+  it.each<[string, Parameters<typeof acknowledgedForceRefresh>[0], string | undefined]>([
+    [
+      'should acknowledge a value once the published token was written for it',
+      { previous: '1', requested: '2', handled: '2', outcome: { kind: 'token-valid' } },
+      '2',
+    ],
+    [
+      'should acknowledge a value whose request failed: Ready says why',
+      { previous: '1', requested: '2', handled: '1', outcome: failed },
+      '2',
+    ],
+    [
+      'should acknowledge a value on a connection that cannot publish (empty)',
+      {
+        previous: undefined,
+        requested: '2',
+        handled: undefined,
+        outcome: { kind: 'empty', reason: 'SecretNotFound', message: 'Secret x not found' },
+      },
+      '2',
+    ],
+    [
+      'should not flip back to the handled value after a failure was acknowledged',
+      { previous: '2', requested: '2', handled: '1', outcome: { kind: 'token-valid' } },
+      '2',
+    ],
+    [
+      'should keep the previous value while a forced value is not handled yet',
+      { previous: '1', requested: '2', handled: '1', outcome: { kind: 'token-valid' } },
+      '1',
+    ],
+    [
+      'should keep the previous value when the annotation is removed',
+      { previous: '2', requested: undefined, handled: undefined, outcome: { kind: 'static-published' } },
+      '2',
+    ],
+    [
+      'should record nothing for an empty annotation',
+      { previous: undefined, requested: '', handled: undefined, outcome: failed },
+      undefined,
+    ],
+    [
+      'should not record a value longer than status allows',
+      { previous: '1', requested: 'x'.repeat(1025), handled: 'x'.repeat(1025), outcome: failed },
+      '1',
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(acknowledgedForceRefresh(input)).toBe(expected);
+  });
+
+  it('should put the acknowledged value in status', () => {
+    const status = desiredStatus(undefined, {
+      ...base,
+      record: valid,
+      outcome: { kind: 'token-valid' },
+      observedForceRefresh: '2026-11-22T12:00:00Z',
+    });
+    expect(status.observedForceRefresh).toBe('2026-11-22T12:00:00Z');
   });
 });

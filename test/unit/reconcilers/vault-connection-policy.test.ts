@@ -11,6 +11,8 @@ import {
   planTargetWrite,
   publishesExpiringTokens,
   strictScopesOf,
+  restartWanted,
+  retryDigest,
   wakeAfter,
   type Decision,
   type TokenToRequest,
@@ -33,6 +35,7 @@ import {
 } from './support/connections.ts';
 import type { Observed } from '../../../src/reconcilers/vault-connection/gather.ts';
 import type { VaultConnectionSpec } from '../../../src/api/v1alpha1/vault-connection.ts';
+import type { PublishedRecord } from '../../../src/reconcilers/vault-connection/target-secret.ts';
 
 const MINUTE = 60_000;
 const connection = vaultConnection();
@@ -50,8 +53,9 @@ function publishedFor(spec: VaultConnectionSpec, record: { issuedAt: number; exp
 function retryState(observed: Observed, overrides: Partial<RetryState> = {}): RetryState {
   return {
     failures: 1,
+    failedAt: now - 1000,
     notBefore: now + 30_000,
-    requestHash: hashOf(observed),
+    requestDigest: retryDigest(observed.connection, hashOf(observed), recordKey),
     reason: 'EndpointUnreachable',
     message: 'connect ECONNREFUSED',
     ...overrides,
@@ -230,7 +234,7 @@ describe('decide', () => {
       ['should request again once notBefore has passed', { notBefore: now }, {}, 'request', undefined],
       [
         'should request at once when the request changed since the failure',
-        { requestHash: 'an older request' },
+        { requestDigest: 'an older request' },
         {},
         'request',
         undefined,
@@ -466,8 +470,9 @@ describe('judgeFailure', () => {
     expect(verdict.requeueAfterMs).toBe(delay);
     expect(verdict.retry).toEqual({
       failures: previousFailures + 1,
+      failedAt: now,
       notBefore: delay === undefined ? Number.POSITIVE_INFINITY : now + delay,
-      requestHash: request.requestHash,
+      requestDigest: request.requestDigest,
       reason: verdict.reason,
       message: error.message,
     });
@@ -510,10 +515,64 @@ describe('planTargetWrite', () => {
     });
   });
 
-  it('should restart workloads when the published data changed', () => {
-    const target = publishedTarget(connection, record, 'token-1');
-    const write = planTargetWrite(observe(connection, { target }), data, record, recordKey);
-    expect(write.kind === 'write' && write.restartFor).toMatch(/^[0-9a-f]{16,}$/);
+  it.each<[string, VaultConnectionSpec['rolloutRestartPolicy'], string, boolean]>([
+    ['should restart workloads when new credentials changed the data', undefined, 'h0', true],
+    ['should not restart workloads for a routine renewal by default', undefined, 'h', false],
+    ['should not restart workloads for a renewal under OnCredentialChange', 'OnCredentialChange', 'h', false],
+    ['should restart workloads for a renewal under OnEveryChange', 'OnEveryChange', 'h', true],
+  ])('%s', (_title, policy, previousRequest, restarts) => {
+    const vc = vaultConnection({
+      ...auth0Spec,
+      ...(policy === undefined ? {} : { rolloutRestartPolicy: policy }),
+    });
+    const target = publishedTarget(vc, { ...record, requestHash: previousRequest }, 'token-1');
+    const write = planTargetWrite(observe(vc, { target }), data, record, recordKey);
+    expect(write.kind).toBe('write');
+    if (write.kind === 'write') expect(write.restartFor !== undefined).toBe(restarts);
+  });
+
+  it.each<[string, PublishedRecord, PublishedRecord, VaultConnectionSpec['rolloutRestartPolicy'], boolean]>([
+    [
+      'should not restart for the same data',
+      { dataHash: 'd', requestHash: 'a' },
+      { dataHash: 'd', requestHash: 'b' },
+      'OnEveryChange',
+      false,
+    ],
+    [
+      'should restart static data that changed (credentials or template)',
+      { dataHash: 'd1' },
+      { dataHash: 'd2' },
+      undefined,
+      true,
+    ],
+    [
+      'should restart when a token type became static',
+      { dataHash: 'd1', requestHash: 'a' },
+      { dataHash: 'd2' },
+      undefined,
+      true,
+    ],
+    [
+      'should restart for a spec change (a new request hash)',
+      { dataHash: 'd1', requestHash: 'a' },
+      { dataHash: 'd2', requestHash: 'b' },
+      undefined,
+      true,
+    ],
+    [
+      'should not restart for a renewal',
+      { dataHash: 'd1', requestHash: 'a' },
+      { dataHash: 'd2', requestHash: 'a' },
+      undefined,
+      false,
+    ],
+  ])('restartWanted: %s', (_title, previous, next, policy, expected) => {
+    const vc = vaultConnection({
+      ...auth0Spec,
+      ...(policy === undefined ? {} : { rolloutRestartPolicy: policy }),
+    });
+    expect(restartWanted(vc, previous, next)).toBe(expected);
   });
 
   it('should not restart workloads when only the annotations changed', () => {

@@ -370,7 +370,7 @@ describe('VaultConnectionReconciler', () => {
     expect(world.port.writes).toEqual(['create payments/api-token']);
   });
 
-  it('should not patch the status again when a retry fails the same way', async () => {
+  it('should patch only the retry record when a retry fails the same way: conditions untouched', async () => {
     const clock = new FakeClock();
     const down = () => new OAuthError('network', 'connect ECONNREFUSED');
     const world = setup(auth0, [down(), down(), down()], clock);
@@ -384,7 +384,14 @@ describe('VaultConnectionReconciler', () => {
       world.sync();
     }
     expect(world.engine.asked).toHaveLength(3);
-    expect(world.port.patches).toHaveLength(afterFirst);
+    // One patch per failed attempt: the count and time a restarted operator backs off from
+    // (failedAttempts, lastFailureTime, nextRetryTime); the conditions and their transition times stay.
+    expect(world.port.patches).toHaveLength(afterFirst + 2);
+    const statuses = world.port.patches.map(
+      (p) => p.status as { failedAttempts?: number; conditions?: unknown },
+    );
+    expect(statuses.map((st) => st.failedAttempts)).toEqual([1, 2, 3]);
+    expect(new Set(statuses.map((st) => JSON.stringify(st.conditions))).size).toBe(1);
     expect(summary(world.port.patches.at(-1)?.status)).toContain('Reconciling=True/EndpointUnreachable');
   });
 
@@ -435,7 +442,8 @@ describe('VaultConnectionReconciler', () => {
         'Stalled=False/ServerError',
       ],
     ]);
-    expect(world.events.summary).toEqual(['Normal TokenValid', 'Warning RenewalFailing']);
+    // The first Ready=True came at once: no Event for it (two writes per new connection).
+    expect(world.events.summary).toEqual(['Warning RenewalFailing']);
     // A terminal failure of the renewal: still Ready while the token is valid, but Stalled.
     await clock.advance(10 * 60_000);
     await world.reconcile();
@@ -465,3 +473,46 @@ function summary(status: unknown): string[] {
     .conditions;
   return (conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
 }
+
+describe('VaultConnectionReconciler lifecycle', () => {
+  it('should restart the first workload at once and the next one a spacing later, through requeueAfter', async () => {
+    const clock = new FakeClock();
+    const spec: VaultConnectionSpec = {
+      ...auth0,
+      rolloutRestartTargets: [
+        { kind: 'Deployment', name: 'one' },
+        { kind: 'Deployment', name: 'two' },
+      ],
+    };
+    const world = setup(spec, [tokenAt(clock), tokenAt(clock, { accessToken: secret('access-2') })], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await world.reconcile();
+    world.sync();
+    // New credentials: a new request, new data, restarts.
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'rotated' });
+    const result = await world.reconcile();
+    expect(world.port.writes.filter((w) => w.startsWith('restart'))).toEqual([
+      'restart Deployment payments/one',
+    ]);
+    expect(result?.requeueAfterMs).toBe(2_000);
+    world.sync();
+    await clock.advance(2_000);
+    await world.reconcile();
+    expect(world.port.writes.filter((w) => w.startsWith('restart'))).toEqual([
+      'restart Deployment payments/one',
+      'restart Deployment payments/two',
+    ]);
+  });
+
+  it('should add the revocation finalizer only when revokeOnDelete is in effect', async () => {
+    const clock = new FakeClock();
+    const world = setup({ ...auth0, revokeOnDelete: true }, [tokenAt(clock)], clock);
+    world.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await world.reconcile();
+    expect(world.port.writes[0]).toBe('add finalizer coffre.dev/revoke-tokens payments/api');
+    const quiet = setup(auth0, [tokenAt(clock)], clock);
+    quiet.addSecret('m2m', { clientId: 'a', clientSecret: 'b' });
+    await quiet.reconcile();
+    expect(quiet.port.writes.some((w) => w.includes('finalizer'))).toBe(false);
+  });
+});

@@ -131,7 +131,8 @@ describe('bounds', () => {
         ['access_token', secret('token-2')],
         ['token_type', secret('Bearer')],
       ]),
-      { requestHash: 'h', ...fresh },
+      // New credentials: a new request, which restarts workloads.
+      { requestHash: 'h2', ...fresh },
       recordKey,
     );
     expect(write.kind).toBe('write');

@@ -71,6 +71,18 @@ export class FakeKubePort implements KubePort {
     return Promise.resolve();
   }
 
+  applyFinalizer(
+    _resource: unknown,
+    object: { namespace: string; name: string },
+    finalizer: string,
+    present: boolean,
+  ): Promise<void> {
+    this.writes.push(
+      `${present ? 'add' : 'remove'} finalizer ${finalizer} ${object.namespace}/${object.name}`,
+    );
+    return Promise.resolve();
+  }
+
   annotatePodTemplate(kind: string, namespace: string, name: string): Promise<void> {
     this.writes.push(`restart ${kind} ${namespace}/${name}`);
     return Promise.resolve();
