@@ -30,7 +30,7 @@ describe('kubectl coffre create', () => {
       { KUBECONFIG: kubeconfig },
       [
         {
-          when: 'Credentials — 1) api-key: accountSid, apiKeySid, apiKeySecret; 2) auth-token: accountSid, authToken [1]: ',
+          when: 'Credentials — 1) api-key: accountSid, apiKeySid, apiKeySecret; 2) auth-token: accountSid, authToken; 3) oauth-app: clientId, clientSecret [1]: ',
           send: '2\r',
         },
         { when: 'accountSid: ', send: 'AC0123456789abcdef0123456789abcdef\r' },
