@@ -205,40 +205,46 @@ describe('refresh-token rotation', () => {
     });
   }
 
+  /** A private_key_jwt client, an operator, and a connection Ready on a user's refresh token. */
+  async function readyRefreshConnection(prefix: string, accessTokenTtlSeconds: number) {
+    const namespace = await useTestNamespace(prefix);
+    const key = await generateClientKey('k1');
+    const server = await startOAuthServer({
+      accessTokenTtlSeconds,
+      clients: [{ clientId: 'pkjwt', authMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }],
+    });
+    const operator = await startTestOperator({ namespace, caPem: server.caPem });
+    await setup(namespace, server, key.privateKeyPem);
+    const initial = await server.issueRefreshToken('pkjwt', {
+      resource: AUDIENCE,
+      scope: 'offline_access read:users',
+    });
+    await apply(namespace, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'user' },
+      stringData: { refreshToken: initial },
+    });
+    await apply(namespace, {
+      apiVersion: 'coffre.dev/v1alpha1',
+      kind: 'VaultConnection',
+      metadata: { name: 'calendar-user' },
+      spec: {
+        type: 'oauth2',
+        oauthClientRef: { name: 'calendar' },
+        credentialsRef: { name: 'user' },
+        oauth2: { grant: 'refresh_token', resource: [AUDIENCE] },
+      },
+    });
+    await waitForCondition(namespace, 'calendar-user', 'Ready', 'True', 'TokenValid');
+    return { namespace, server, operator, initial };
+  }
+
   it(
     'persists each rotated refresh token before use, and asks for re-authorisation when one is refused',
     { timeout: 60_000 },
     async () => {
-      const namespace = await useTestNamespace('rotation');
-      const key = await generateClientKey('k1');
-      const server = await startOAuthServer({
-        accessTokenTtlSeconds: 2,
-        clients: [{ clientId: 'pkjwt', authMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }],
-      });
-      const first = await startTestOperator({ namespace, caPem: server.caPem });
-      await setup(namespace, server, key.privateKeyPem);
-      const initial = await server.issueRefreshToken('pkjwt', {
-        resource: AUDIENCE,
-        scope: 'offline_access read:users',
-      });
-      await apply(namespace, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'user' },
-        stringData: { refreshToken: initial },
-      });
-      await apply(namespace, {
-        apiVersion: 'coffre.dev/v1alpha1',
-        kind: 'VaultConnection',
-        metadata: { name: 'calendar-user' },
-        spec: {
-          type: 'oauth2',
-          oauthClientRef: { name: 'calendar' },
-          credentialsRef: { name: 'user' },
-          oauth2: { grant: 'refresh_token', resource: [AUDIENCE] },
-        },
-      });
-      await waitForCondition(namespace, 'calendar-user', 'Ready', 'True', 'TokenValid');
+      const { namespace, server, operator: first, initial } = await readyRefreshConnection('rotation', 2);
       const state = async () =>
         secretText(await getSecret(namespace, 'calendar-user-coffre-state'), 'refresh_token');
       const firstRotation = await state();
@@ -292,36 +298,7 @@ describe('refresh-token rotation', () => {
       // Token requests run outside the reconcile workers: draining the work queue alone would let the
       // process go with a rotation in the air, and the next one would send a refresh token the server
       // has already replaced (ReauthorizationRequired after every rolling update).
-      const namespace = await useTestNamespace('drain');
-      const key = await generateClientKey('k1');
-      const server = await startOAuthServer({
-        accessTokenTtlSeconds: 4,
-        clients: [{ clientId: 'pkjwt', authMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }],
-      });
-      const operator = await startTestOperator({ namespace, caPem: server.caPem });
-      await setup(namespace, server, key.privateKeyPem);
-      const initial = await server.issueRefreshToken('pkjwt', {
-        resource: AUDIENCE,
-        scope: 'offline_access read:users',
-      });
-      await apply(namespace, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'user' },
-        stringData: { refreshToken: initial },
-      });
-      await apply(namespace, {
-        apiVersion: 'coffre.dev/v1alpha1',
-        kind: 'VaultConnection',
-        metadata: { name: 'calendar-user' },
-        spec: {
-          type: 'oauth2',
-          oauthClientRef: { name: 'calendar' },
-          credentialsRef: { name: 'user' },
-          oauth2: { grant: 'refresh_token', resource: [AUDIENCE] },
-        },
-      });
-      await waitForCondition(namespace, 'calendar-user', 'Ready', 'True', 'TokenValid');
+      const { namespace, server, operator } = await readyRefreshConnection('drain', 4);
       // The next renewal (4-second tokens) waits 2.5 s at the server before it is handled.
       server.tweaks.tokenLatencyMs = 2500;
       const answered = () => server.tokenLog().filter((e) => e.grantType === 'refresh_token').length;
