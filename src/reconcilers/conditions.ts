@@ -58,7 +58,8 @@ function truncate(text: string, max: number): string {
  * `normallyFalse` (Empty, Expired: news when True) stay quiet while they are in their normal state —
  * their first appearance as False and a new reason while False are details of the status, not news;
  * without this, every new connection would raise three Events where one (Ready) says it all.
- * Conditions in `quietFirstTrue` (a connection's Ready) raise none when they first appear True: a new
+ * Conditions in `quietFirstTrue` (a connection's Ready) raise none when they first become True (from
+ * nothing, or from the Unknown of a progress note while a first token was slow): a new
  * connection that works at once is told by its status (Ready=True, its lastTransitionTime), and an
  * Event for it would be a third write per connection; its first problem, and every later change, is an
  * Event.
@@ -73,8 +74,13 @@ export function transitions(
     .map((condition) => ({ condition, previous: findCondition(before, condition.type) }))
     .filter(({ condition, previous }) => {
       const quiet = normallyFalse.has(condition.type) && condition.status === 'False';
-      if (previous === undefined)
-        return !quiet && !(quietFirstTrue.has(condition.type) && condition.status === 'True');
+      // First True: nothing before, or only the Unknown of a progress note (a slow first token).
+      const firstTrue =
+        quietFirstTrue.has(condition.type) &&
+        condition.status === 'True' &&
+        (previous === undefined || previous.status === 'Unknown');
+      if (firstTrue) return false;
+      if (previous === undefined) return !quiet;
       if (previous.status !== condition.status) return true;
       return previous.reason !== condition.reason && !quiet;
     });

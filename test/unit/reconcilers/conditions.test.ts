@@ -126,7 +126,7 @@ describe('transitions', () => {
   it('should raise no Event for a connection Ready at once, and one for every change after', () => {
     const normallyFalse = new Set(['Empty', 'Expired']);
     const firstTrue = new Set(['Ready']);
-    const ready = (status: 'True' | 'False', reason: string) => [
+    const ready = (status: 'True' | 'False' | 'Unknown', reason: string) => [
       { type: 'Ready', status, reason, message: '' },
       { type: 'Empty', status: 'False' as const, reason: 'CredentialsPresent', message: '' },
     ];
@@ -146,6 +146,9 @@ describe('transitions', () => {
     expect(
       summary(transitions(failed, at(failed, ready('True', 'TokenValid')), normallyFalse, firstTrue)),
     ).toEqual(['Ready=True/TokenValid']);
+    // Ready after a slow first token (Ready=Unknown while it was on its way): not news either.
+    const noted = at(undefined, ready('Unknown', 'Reconciling'));
+    expect(transitions(noted, at(noted, ready('True', 'TokenValid')), normallyFalse, firstTrue)).toEqual([]);
     // Created with a problem: an Event at once.
     const blocked = at(undefined, ready('False', 'SecretNotFound'));
     expect(summary(transitions(undefined, blocked, normallyFalse, firstTrue))).toEqual([
