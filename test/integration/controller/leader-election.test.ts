@@ -139,7 +139,7 @@ describe('Leader election between two manager processes', () => {
     );
   });
 
-  it('should release the Lease on SIGTERM so that the standby takes over within two seconds', async () => {
+  it('should release the Lease on SIGTERM so that the standby takes over within one retry period, not the lease', async () => {
     const namespace = await useTestNamespace('le-term');
     // Default timing (15 s lease): without the release, the standby would wait for expiry.
     const [leader, standby] = await startPair(namespace);
@@ -149,7 +149,9 @@ describe('Leader election between two manager processes', () => {
     await eventually('the standby to lead', () => standby.has('leading'), 5_000);
     const handover = (firstAt(standby, 'leading') ?? 0) - terminatedAt;
     console.log(`[leader-election] SIGTERM: leader exited 0, standby leads ${handover} ms after the signal`);
-    expect(handover).toBeLessThan(2_000);
+    // Usually at once (the standby's Lease watch sees the release); at worst on its next attempt: one
+    // retry period (2 s) with client-go's 1.2 jitter — far from the 15 s lease it would wait without it.
+    expect(handover).toBeLessThan(2_000 * 1.2 + 500);
     const lease = await createKubeHttp(clusterKubeConfig()).json<{
       spec: { holderIdentity?: string; leaseTransitions?: number };
     }>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/coffre-test`);
