@@ -3,17 +3,14 @@
 // client credentials grant or, for expiring offline tokens, the refresh_token grant: Shopify answers
 // with a new refresh token each time (a rotation the reconciler persists before use). No scope is sent:
 // Shopify takes none; the app's configured scopes come back in `scope`, comma separated.
-import { secret } from '../../secrets/secret-value.ts';
 import { fromHttpResponse } from '../../oauth/error-mapping.ts';
-import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
   endpointUrl,
   invalidResponse,
   postForJson,
-  stringField,
-  tokenTypeOf,
+  tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
 } from '../../oauth/adapters/json-post.ts';
@@ -52,19 +49,11 @@ export async function requestShopifyToken(context: AdapterContext, request: Toke
     });
   }
   if (body === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
-  const accessToken = stringField(body, 'access_token');
-  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
-  const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
-  const grantedScopes = parseScope(body.scope, /[ ,]+/);
-  const refreshToken = grant.type === 'refresh_token' ? stringField(body, 'refresh_token') : undefined;
-  return {
-    accessToken: secret(accessToken),
-    tokenType: tokenTypeOf(body),
-    issuedAt,
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-    ...(grantedScopes === undefined ? {} : { grantedScopes }),
-    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
-  };
+  return tokenSetFromJson(
+    body,
+    { host: endpoint.host, status, issuedAt },
+    { scopeSeparator: /[ ,]+/, refresh: grant.type === 'refresh_token' },
+  );
 }
 
 export const shopifyTokenAdapter: TokenAdapter = {

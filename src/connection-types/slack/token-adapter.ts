@@ -2,10 +2,8 @@
 // answers HTTP 200 with `{ok: false, error}` for failures, `token_type: "bot"`, and comma-separated
 // scopes. Only the refresh_token grant exists here (rotation); `invalid_refresh_token` means the
 // refresh token is gone and someone must reinstall the app.
-import { secret } from '../../secrets/secret-value.ts';
 import { fromHttpResponse, fromServerError, type ErrorContext } from '../../oauth/error-mapping.ts';
 import { knownServerError, OAuthError } from '../../oauth/errors.ts';
-import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
 import { parseRetryAfter } from '../../oauth/retry-after.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
@@ -13,8 +11,7 @@ import {
   endpointUrl,
   invalidResponse,
   postForJson,
-  stringField,
-  tokenTypeOf,
+  tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
 } from '../../oauth/adapters/json-post.ts';
@@ -78,19 +75,11 @@ export async function requestSlackToken(context: AdapterContext, request: TokenR
     });
   }
 
-  const accessToken = stringField(body, 'access_token');
-  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
-  const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
-  const grantedScopes = parseScope(body.scope, /[ ,]+/);
-  const refreshToken = stringField(body, 'refresh_token');
-  return {
-    accessToken: secret(accessToken),
-    tokenType: tokenTypeOf(body),
-    issuedAt,
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-    ...(grantedScopes === undefined ? {} : { grantedScopes }),
-    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
-  };
+  return tokenSetFromJson(
+    body,
+    { host: endpoint.host, status, issuedAt },
+    { scopeSeparator: /[ ,]+/, refresh: true },
+  );
 }
 
 export const slackTokenAdapter: TokenAdapter = {

@@ -3,18 +3,15 @@
 // it: the answer carries `"refresh_token": null` and `"id_token": null`, which it rejects as malformed.
 // Twilio's errors are its REST errors (`{code, message, more_info, status}`): the numeric code is the
 // one thing of the body repeated in messages (a number cannot carry anything a server should not say).
-import { secret } from '../../secrets/secret-value.ts';
 import { fromHttpResponse } from '../../oauth/error-mapping.ts';
 import { OAuthError } from '../../oauth/errors.ts';
-import { computeExpiresAt } from '../../oauth/expiry.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
   endpointUrl,
   invalidResponse,
   postForJson,
-  stringField,
-  tokenTypeOf,
+  tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
 } from '../../oauth/adapters/json-post.ts';
@@ -69,15 +66,7 @@ export async function requestTwilioToken(context: AdapterContext, request: Token
     });
   }
   if (body === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
-  const accessToken = stringField(body, 'access_token');
-  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
-  const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
-  return {
-    accessToken: secret(accessToken),
-    tokenType: tokenTypeOf(body),
-    issuedAt,
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-  };
+  return tokenSetFromJson(body, { host: endpoint.host, status, issuedAt });
 }
 
 export const twilioTokenAdapter: TokenAdapter = {

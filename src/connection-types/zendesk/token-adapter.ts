@@ -4,18 +4,15 @@
 // TokenSet, for the reconciler to persist before the new access token is used. Zendesk answers 401
 // for a bad client, 400 `invalid_grant` for a dead refresh token, 403 when the client may not do this
 // and 429 with Retry-After when rate limited.
-import { secret } from '../../secrets/secret-value.ts';
 import { fromHttpResponse } from '../../oauth/error-mapping.ts';
 import { knownServerError, OAuthError } from '../../oauth/errors.ts';
-import { computeExpiresAt, parseScope } from '../../oauth/expiry.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
   endpointUrl,
   invalidResponse,
   postForJson,
-  stringField,
-  tokenTypeOf,
+  tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
 } from '../../oauth/adapters/json-post.ts';
@@ -68,19 +65,11 @@ export async function requestZendeskToken(context: AdapterContext, request: Toke
     });
   }
   if (answer === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
-  const accessToken = stringField(answer, 'access_token');
-  if (accessToken === undefined) throw invalidResponse(endpoint.host, 'no access_token', status);
-  const expiresAt = computeExpiresAt({ expiresIn: answer.expires_in, accessToken, issuedAt });
-  const grantedScopes = parseScope(answer.scope, / +/);
-  const refreshToken = stringField(answer, 'refresh_token');
-  return {
-    accessToken: secret(accessToken),
-    tokenType: tokenTypeOf(answer),
-    issuedAt,
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-    ...(grantedScopes === undefined ? {} : { grantedScopes }),
-    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
-  };
+  return tokenSetFromJson(
+    answer,
+    { host: endpoint.host, status, issuedAt },
+    { scopeSeparator: / +/, refresh: true },
+  );
 }
 
 export const zendeskTokenAdapter: TokenAdapter = {

@@ -4,8 +4,9 @@
 import type { Clock } from '../../clock.ts';
 import { OAuthError } from '../errors.ts';
 import type { GuardedFetch } from '../guarded-fetch.ts';
-import type { SecretValue } from '../../secrets/secret-value.ts';
-import type { TokenRequest } from '../types.ts';
+import { secret, type SecretValue } from '../../secrets/secret-value.ts';
+import { computeExpiresAt, parseScope } from '../expiry.ts';
+import type { TokenRequest, TokenSet } from '../types.ts';
 
 export interface AdapterContext {
   fetch: GuardedFetch;
@@ -85,4 +86,30 @@ export function requiredClientSecret(client: TokenRequest['client'], message: st
     throw new OAuthError('invalid_configuration', message);
   }
   return clientSecret;
+}
+
+/**
+ * The TokenSet of a vendor's JSON token answer: `access_token` required; expiry from `expires_in` (or
+ * the JWT's exp); `scope` split by `scopeSeparator` when given; `refresh_token` kept when `refresh`.
+ */
+export function tokenSetFromJson(
+  body: Record<string, unknown>,
+  at: { host: string; status: number; issuedAt: number },
+  options: { scopeSeparator?: RegExp; refresh?: boolean } = {},
+): TokenSet {
+  const accessToken = stringField(body, 'access_token');
+  if (accessToken === undefined) throw invalidResponse(at.host, 'no access_token', at.status);
+  const { issuedAt } = at;
+  const expiresAt = computeExpiresAt({ expiresIn: body.expires_in, accessToken, issuedAt });
+  const grantedScopes =
+    options.scopeSeparator === undefined ? undefined : parseScope(body.scope, options.scopeSeparator);
+  const refreshToken = options.refresh === true ? stringField(body, 'refresh_token') : undefined;
+  return {
+    accessToken: secret(accessToken),
+    tokenType: tokenTypeOf(body),
+    issuedAt,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(grantedScopes === undefined ? {} : { grantedScopes }),
+    ...(refreshToken === undefined ? {} : { refreshToken: secret(refreshToken) }),
+  };
 }
