@@ -100,14 +100,8 @@ export async function reportStatus<S extends ReportedStatus>(
   desired: S,
   signal: AbortSignal,
 ): Promise<ReportResult> {
-  if (sameStatus(desired, object.status)) return { changed: false };
-  signal.throwIfAborted();
-  const stored = await deps.port.patchStatus(
-    kind.resource,
-    object.metadata.namespace ?? '',
-    object.metadata.name ?? '',
-    statusPatch(desired, object.status),
-  );
+  const report = await reportProgress(deps, kind, object, desired, signal);
+  if (!report.changed) return report;
   const target = eventTarget(kind, object);
   // A first Ready=True that is a warning (credentials being retired) is news all the same.
   const quiet = new Set(
@@ -130,5 +124,5 @@ export async function reportStatus<S extends ReportedStatus>(
       `${condition.type}=${condition.status}: ${condition.message}`,
     );
   }
-  return { changed: true, stored };
+  return report;
 }
