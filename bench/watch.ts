@@ -89,7 +89,7 @@ export async function trackReady(kube: BenchKube, namespace: string): Promise<Re
   };
 }
 
-interface SecretObject extends KubeObject {
+export interface SecretObject extends KubeObject {
   data?: Record<string, string>;
 }
 

@@ -21,9 +21,9 @@ import {
   type OperatorProcess,
 } from '../bench/operator-process.ts';
 import { sleep } from '../bench/stats.ts';
-import { informer, isReady } from '../bench/watch.ts';
+import { informer, isReady, type SecretObject } from '../bench/watch.ts';
 import type { KubeObject } from '../src/controller/types.ts';
-import type { TokenLogEntry } from '../tools/local-oauth-server.ts';
+import { tokenDigest, type TokenLogEntry } from '../tools/local-oauth-server.ts';
 import type { Random } from './random.ts';
 
 export const NAMESPACE = 'chaos';
@@ -240,10 +240,34 @@ export async function readiness(kube: BenchKube): Promise<Readiness> {
  * checked afterwards is whether all are Ready). Returns when they were, or undefined.
  */
 export async function waitAllReady(kube: BenchKube, n: number, boundMs: number): Promise<number | undefined> {
+  return waitUntil(kube, boundMs, ({ ready }) => ready >= n);
+}
+
+/**
+ * Waits until each of the `n` connections is Ready or has stopped for a person (Ready=False,
+ * ReauthorizationRequired: a rotation lost at a kill; whether that was explained is checked after).
+ */
+export async function waitAllSettled(
+  kube: BenchKube,
+  n: number,
+  boundMs: number,
+): Promise<number | undefined> {
+  return waitUntil(
+    kube,
+    boundMs,
+    ({ ready, notReady }) =>
+      ready + Object.values(notReady).filter((reason) => reason === 'ReauthorizationRequired').length >= n,
+  );
+}
+
+async function waitUntil(
+  kube: BenchKube,
+  boundMs: number,
+  done: (readiness: Readiness) => boolean,
+): Promise<number | undefined> {
   const deadline = Date.now() + boundMs;
   for (;;) {
-    const { ready } = await readiness(kube);
-    if (ready >= n) return Date.now();
+    if (done(await readiness(kube))) return Date.now();
     if (Date.now() > deadline) return undefined;
     await sleep(250);
   }
@@ -355,38 +379,98 @@ export async function watchConditions(kube: BenchKube): Promise<ConditionWatch> 
 }
 
 export interface LostRotations {
-  /** Audiences whose refresh token the server rotated while a killed process had the request in flight. */
+  /** Audiences whose rotated refresh token died with a killed process before it was written. */
   explained: string[];
-  /** invalid_grant answers with no such rotation before them: coffre reused a token it should not have. */
+  /** invalid_grant answers not explained so: coffre reused a token it should not have. */
   unexplained: number;
+  /** One line per invalid_grant, with its timeline (for the report and the logs). */
+  details: string[];
+}
+
+export interface RotationWatcher {
+  /** When a refresh token (by `tokenDigest`) was first seen in a state Secret (epoch ms). */
+  persistedAt(digest: string): number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Watches coffre's state Secrets and records every refresh token written there, by digest. */
+export async function watchRotations(kube: BenchKube): Promise<RotationWatcher> {
+  const watcher = informer<SecretObject>(
+    kube,
+    'chaos-rotations',
+    { group: '', version: 'v1', plural: 'secrets' },
+    NAMESPACE,
+    STATE_ROLE_LABEL,
+  );
+  const seen = new Map<string, number>();
+  const see = (secret: SecretObject) => {
+    const encoded = secret.data?.refresh_token;
+    if (encoded === undefined) return;
+    const digest = tokenDigest(Buffer.from(encoded, 'base64').toString('utf8'));
+    if (!seen.has(digest)) seen.set(digest, Date.now());
+  };
+  watcher.addHandlers({
+    onAdd: see,
+    onUpdate: (_old, secret) => {
+      see(secret);
+    },
+  });
+  watcher.start();
+  await watcher.waitForSync();
+  return { persistedAt: (digest) => seen.get(digest), stop: () => watcher.stop() };
 }
 
 /**
- * The invalid_grant answers of the server's log, split by cause. With strict rotation (no reuse
- * interval), a process killed between the server's answer and the write of its state Secret loses
- * the new refresh token: the next process can only use the previous one, which the server refuses.
- * That window is the protocol's, and is counted apart from a reuse coffre could have avoided.
+ * The invalid_grant answers of the server's log, split by cause, from what the servers saw. With
+ * strict rotation (no reuse interval), a process killed between the server's answer and the write of
+ * its state Secret loses the new refresh token: the next process can only present the previous one,
+ * which the server refuses. That window is the protocol's, and is counted apart from a reuse coffre
+ * could have avoided. An invalid_grant for token X is explained when the answer that rotated X issued
+ * a token Y that never reached a state Secret before X was presented again, and a process was killed
+ * between that answer's request and the reuse (so the process holding Y died). Anything else — Y was
+ * written and X presented anyway, or no process died in between — is coffre's doing.
  */
 export function lostRotations(
   log: readonly TokenLogEntry[],
   kills: readonly number[],
-  graceMs = 1000,
+  rotations: Pick<RotationWatcher, 'persistedAt'>,
+  /** A request written just before a kill may be read by the server just after it. */
+  graceMs = 500,
 ): LostRotations {
   const explained: string[] = [];
+  const details: string[] = [];
   let unexplained = 0;
   log.forEach((entry, index) => {
     if (entry.error !== 'invalid_grant') return;
-    const rotatedInFlight = log
+    const who = entry.audience ?? '(no audience)';
+    const rotation = log
       .slice(0, index)
-      .some(
+      .find(
         (earlier) =>
-          earlier.grantType === 'refresh_token' &&
-          earlier.audience === entry.audience &&
-          earlier.status === 200 &&
-          kills.some((at) => inFlightAt([earlier], at, graceMs) > 0),
+          earlier.status === 200 && earlier.presented !== undefined && earlier.presented === entry.presented,
       );
-    if (rotatedInFlight && entry.audience !== undefined) explained.push(entry.audience);
-    else unexplained++;
+    if (rotation?.issued === undefined) {
+      unexplained++;
+      details.push(`${who}: invalid_grant for a refresh token the server never rotated`);
+      return;
+    }
+    const written = rotations.persistedAt(rotation.issued);
+    const killed = kills.find((at) => at >= rotation.receivedAt - graceMs && at <= entry.receivedAt);
+    const timeline = `rotated ${rotation.receivedAt}-${rotation.answeredAt ?? '?'}, reused ${entry.receivedAt}`;
+    if (written !== undefined && written <= entry.receivedAt) {
+      unexplained++;
+      details.push(
+        `${who}: the old refresh token presented after the new one was written (${timeline}, written ${written})`,
+      );
+    } else if (killed === undefined) {
+      unexplained++;
+      details.push(`${who}: the new refresh token not written, and no process killed (${timeline})`);
+    } else {
+      explained.push(who);
+      details.push(
+        `${who}: lost at the kill at ${killed}, ${killed - (rotation.answeredAt ?? rotation.receivedAt)} ms after the answer (${timeline})`,
+      );
+    }
   });
-  return { explained: [...new Set(explained)], unexplained };
+  return { explained: [...new Set(explained)], unexplained, details };
 }

@@ -20,7 +20,7 @@
 //     { scope: 'read:users' } } });
 //   server.issuer, server.tokenEndpoint, server.caPem, server.tokenRequests('client_credentials')
 //   await server.stop();
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -98,6 +98,14 @@ export interface TokenLogEntry {
   error?: string;
   /** Answered by an injected fault, not by the OAuth server. */
   fault?: boolean;
+  /** refresh_token grant: `tokenDigest` of the refresh token presented, and of the one issued (if any). */
+  presented?: string;
+  issued?: string;
+}
+
+/** A short one-way digest of a token, to follow a refresh token's rotations without keeping it. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 export interface LocalOAuthServer {
@@ -182,6 +190,9 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
         : undefined;
     if (error !== undefined) errorCounts.set(error, (errorCounts.get(error) ?? 0) + 1);
     const audience = ctx.oidc?.body?.audience ?? ctx.oidc?.body?.resource;
+    const presented = key === 'refresh_token' ? ctx.oidc?.body?.refresh_token : undefined;
+    const issued =
+      typeof body === 'object' && body !== null && 'refresh_token' in body ? body.refresh_token : undefined;
     log.push({
       receivedAt,
       answeredAt: Date.now(),
@@ -189,6 +200,8 @@ export async function startLocalOAuthServer(options: LocalOAuthServerOptions): P
       ...(typeof audience === 'string' ? { audience } : {}),
       status: ctx.status,
       ...(error === undefined ? {} : { error }),
+      ...(typeof presented === 'string' ? { presented: tokenDigest(presented) } : {}),
+      ...(typeof issued === 'string' ? { issued: tokenDigest(issued) } : {}),
     });
     if (tweaks.omitExpiresIn && typeof body === 'object' && body !== null && 'expires_in' in body) {
       delete (body as { expires_in?: unknown }).expires_in;

@@ -21,6 +21,7 @@ import {
   startWorld,
   tokenConnectionsOf,
   waitAllReady,
+  watchRotations,
 } from '../world.ts';
 
 export interface FailoverRun {
@@ -74,6 +75,7 @@ export async function runFailover(
     await start('replica-0');
     await start('replica-1');
     await createCredentials(world, planned, context.applyConcurrency);
+    const rotations = await watchRotations(world.kube);
     const sampler = await sampleReady(world.kube, started);
     await createConnections(world, planned, context.applyConcurrency);
     await waitAllReady(world.kube, run.n, 5 * 60_000);
@@ -104,6 +106,7 @@ export async function runFailover(
     const ready = await readiness(world.kube);
     const stats = await world.oauth.stats();
     for (const replica of replicas.values()) await replica.stop();
+    await rotations.stop();
     const curve = await sampler.stop();
 
     // Renewals per audience, from the server's log: two within a third of a lifetime is one renewal twice.
@@ -132,7 +135,8 @@ export async function runFailover(
       }
     }
     const invalidGrants = stats.errors.invalid_grant ?? 0;
-    const lost = lostRotations(stats.log, kills);
+    const lost = lostRotations(stats.log, kills, rotations);
+    for (const line of lost.details) context.log(`  invalid_grant: ${line}`);
     const lostNames = planned
       .filter((c) => c.audience !== undefined && lost.explained.includes(c.audience))
       .map((c) => c.name);

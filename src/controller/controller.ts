@@ -184,9 +184,13 @@ export class Controller<T extends KubeObject> {
     return this.watches(informer, ownersOf(owner));
   }
 
-  /** Queues a key now (e.g. from a webhook or a test). */
-  enqueue(key: ObjectKey): void {
-    this.queue.add(toKey(key));
+  /**
+   * Queues a key now (e.g. from a webhook or a test). `urgent`: ahead of the keys the watches queued
+   * (a result in hand, such as a token that arrived, should not wait behind a burst of new objects).
+   */
+  enqueue(key: ObjectKey, options: { urgent?: boolean } = {}): void {
+    if (options.urgent === true) this.queue.addUrgent(toKey(key));
+    else this.queue.add(toKey(key));
   }
 
   /** Starts the workers. Keys of cached objects are already queued by the informer's add events. */

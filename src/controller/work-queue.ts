@@ -5,6 +5,7 @@
 // - addAfter: the soonest request for a key wins — a sooner one replaces a later timer, a later one never
 //   postpones a sooner one, and add() (now) cancels any pending timer;
 // - addRateLimited/forget: per-key exponential backoff;
+// - addUrgent: ready now, ahead of every key added with add() (a token in hand waits for no burst);
 // - shutDown() stops handing out keys; drain() waits for in-flight keys up to a deadline.
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { KeyedBackoff } from './rate-limiter.ts';
@@ -65,12 +66,16 @@ export class WorkQueue {
   readonly #backoff: KeyedBackoff;
   readonly #observer: WorkQueueObserver;
   readonly #ready = new Fifo();
-  /** Ready keys and when they became ready (the de-duplication set). */
+  /** Ready keys handed out before #ready's. A key moved here leaves a stale entry there, skipped. */
+  readonly #urgent = new Fifo();
+  /** Ready keys and when they became ready (the de-duplication set): the queue's true depth. */
   readonly #queued = new Map<string, number>();
   /** Keys being processed and since when. */
   readonly #processing = new Map<string, number>();
   /** Keys added while being processed: ready again on done(). */
   readonly #dirty = new Set<string>();
+  /** Of those, the ones added with addUrgent: urgent again on done(). */
+  readonly #dirtyUrgent = new Set<string>();
   readonly #delayed = new Map<string, Delayed>();
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   readonly #idleWaiters: (() => void)[] = [];
@@ -95,7 +100,26 @@ export class WorkQueue {
     if (this.#queued.has(key)) return;
     this.#queued.set(key, this.#clock.now());
     this.#ready.push(key);
-    this.#observer.depth?.(this.#ready.length);
+    this.#observer.depth?.(this.#queued.size);
+    this.#scheduleDispatch();
+  }
+
+  /**
+   * Makes key ready now, ahead of the keys added with add() (in the order of urgent adds). A key being
+   * processed is re-run right after, as with add(); a key already waiting moves to the front.
+   */
+  addUrgent(key: string): void {
+    if (this.#shuttingDown) return;
+    this.#observer.added?.(key);
+    this.#cancelDelayed(key);
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      this.#dirtyUrgent.add(key);
+      return;
+    }
+    if (!this.#queued.has(key)) this.#queued.set(key, this.#clock.now());
+    this.#urgent.push(key);
+    this.#observer.depth?.(this.#queued.size);
     this.#scheduleDispatch();
   }
 
@@ -151,11 +175,8 @@ export class WorkQueue {
   /** The next ready key, waiting for one; undefined once shut down. The caller must call done(key). */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
-    const key = this.#ready.shift();
-    if (key !== undefined) {
-      this.#observer.depth?.(this.#ready.length);
-      return Promise.resolve(this.#take(key));
-    }
+    const key = this.#next();
+    if (key !== undefined) return Promise.resolve(this.#take(key));
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -165,7 +186,10 @@ export class WorkQueue {
     if (since === undefined) return;
     this.#processing.delete(key);
     this.#observer.worked?.(this.#clock.now() - since);
-    if (this.#dirty.delete(key)) this.add(key);
+    if (this.#dirty.delete(key)) {
+      if (this.#dirtyUrgent.delete(key)) this.addUrgent(key);
+      else this.add(key);
+    }
     if (this.#processing.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
@@ -201,7 +225,7 @@ export class WorkQueue {
 
   /** Keys ready and waiting for a worker. */
   get depth(): number {
-    return this.#ready.length;
+    return this.#queued.size;
   }
 
   get delayedCount(): number {
@@ -239,12 +263,21 @@ export class WorkQueue {
     queueMicrotask(() => {
       this.#dispatchScheduled = false;
       while (this.#waiters.length > 0 && !this.#shuttingDown) {
-        const key = this.#ready.shift();
+        const key = this.#next();
         if (key === undefined) return;
-        this.#observer.depth?.(this.#ready.length);
         this.#waiters.shift()?.(this.#take(key));
       }
     });
+  }
+
+  /** The next ready key: urgent ones first; entries of keys no longer waiting (taken) are skipped. */
+  #next(): string | undefined {
+    for (const fifo of [this.#urgent, this.#ready]) {
+      for (let key = fifo.shift(); key !== undefined; key = fifo.shift()) {
+        if (this.#queued.has(key)) return key;
+      }
+    }
+    return undefined;
   }
 
   #take(key: string): string {
@@ -252,6 +285,7 @@ export class WorkQueue {
     const readyAt = this.#queued.get(key) ?? now;
     this.#queued.delete(key);
     this.#processing.set(key, now);
+    this.#observer.depth?.(this.#queued.size);
     this.#observer.waited?.(now - readyAt);
     return key;
   }

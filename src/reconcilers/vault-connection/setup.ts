@@ -60,8 +60,10 @@ export function setupVaultConnectionController(
     reconciler,
     workers,
   });
+  // Ahead of the queue: until it is published (or the failure recorded) the token lives only in this
+  // process, and is lost — another request, for a rotating grant the refresh token — if it dies.
   wake = (id) => {
-    controller.enqueue(fromKey(id));
+    controller.enqueue(fromKey(id), { urgent: true });
   };
   const connectionsOfClient = referencedBy(connections, BY_OAUTH_CLIENT);
   const connectionsOfSecret = referencedBy(connections, BY_SECRET);

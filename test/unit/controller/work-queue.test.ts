@@ -87,6 +87,36 @@ describe('WorkQueue', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('should hand out urgent keys first, moving a waiting key to the front once', async () => {
+    const { queue, takeAll } = setup();
+    for (const key of ['a', 'b', 'c', 'd']) queue.add(key);
+    queue.addUrgent('c');
+    queue.addUrgent('e');
+    queue.addUrgent('c');
+    expect(queue.depth).toBe(5);
+    expect(await takeAll()).toEqual(['c', 'e', 'a', 'b', 'd']);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('should re-run a key added urgently while processing ahead of the others after done', async () => {
+    const { queue, takeAll } = setup();
+    queue.add('a');
+    const first = await queue.get();
+    queue.add('b');
+    queue.addUrgent('a');
+    queue.done(first ?? '');
+    expect(await takeAll()).toEqual(['a', 'b']);
+  });
+
+  it('should let addUrgent cancel a pending delayed add', async () => {
+    const { clock, queue, takeAll } = setup();
+    queue.addAfter('a', 5000);
+    queue.addUrgent('a');
+    expect(await takeAll()).toEqual(['a']);
+    await clock.advance(6000);
+    expect(queue.depth).toBe(0);
+  });
+
   it('should let add() (now) cancel a pending delayed add', async () => {
     const { clock, queue, takeAll } = setup();
     queue.addAfter('a', 5000);
@@ -196,7 +226,8 @@ describe('WorkQueue', () => {
     for (let step = 0; step < 2000; step++) {
       const key = `k${Math.floor(random() * 5)}`;
       const roll = random();
-      if (roll < 0.4) queue.add(key);
+      if (roll < 0.3) queue.add(key);
+      else if (roll < 0.4) queue.addUrgent(key);
       else if (roll < 0.55) queue.addAfter(key, Math.floor(random() * 3000));
       else if (roll < 0.75 && queue.depth > 0) {
         const taken = await queue.get();
