@@ -367,17 +367,18 @@ class Reflector<T extends KubeObject> {
         inactivity.cancel();
         inactivity = clock.setTimer(inactivityMs, dead);
         buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        let newline = buffered.indexOf('\n');
-        while (newline >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
+        // One event per line; the rest is cut off once per chunk, not once per event.
+        let start = 0;
+        for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n', start)) {
+          const line = buffered.slice(start, newline).trim();
+          start = newline + 1;
           if (line !== '') {
             const event = JSON.parse(line) as WatchEvent<T>;
             this.#apply(event);
             observer?.event?.(this.#label, event.type);
           }
-          newline = buffered.indexOf('\n');
         }
+        buffered = buffered.slice(start);
       }
       // The server ended the watch (timeoutSeconds): resume from the last resourceVersion.
     } catch (error) {

@@ -7,7 +7,7 @@
 // refresh_token grants are keyed by their refresh token's fingerprint: two refresh tokens never share;
 // a refresh token the server rotated is never sent again (its successor is used), and one the server
 // refused for good (reauthorization_required) fails at once without another request.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { SecretValue } from '../secrets/secret-value.ts';
 import { OAuthError } from './errors.ts';
@@ -222,8 +222,9 @@ export function createTokenCache(options: TokenCacheOptions, fetcher: TokenFetch
  */
 export function tokenCacheKey(request: TokenRequest, salt: Uint8Array): string {
   const { client, grant } = request;
+  const key = saltKey(salt);
   const fingerprint = (...parts: (string | undefined)[]) =>
-    createHmac('sha256', salt).update(JSON.stringify(parts)).digest('base64url').slice(0, 32);
+    createHmac('sha256', key).update(JSON.stringify(parts)).digest('base64url').slice(0, 32);
   const credential =
     client.authMethod === 'private_key_jwt'
       ? fingerprint(
@@ -250,4 +251,15 @@ export function tokenCacheKey(request: TokenRequest, salt: Uint8Array): string {
     scopes: sortedUnique(request.scopes),
     ...(request.expiresInSeconds === undefined ? {} : { expiresInSeconds: request.expiresInSeconds }),
   });
+}
+
+/** The salt as a KeyObject, made once per salt (createHmac would build one from the bytes each call). */
+const saltKeys = new WeakMap<Uint8Array, KeyObject>();
+function saltKey(salt: Uint8Array): KeyObject {
+  let key = saltKeys.get(salt);
+  if (key === undefined) {
+    key = createSecretKey(salt);
+    saltKeys.set(salt, key);
+  }
+  return key;
 }

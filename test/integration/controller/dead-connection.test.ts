@@ -109,17 +109,18 @@ describe('a dead connection to the API server', () => {
       const before = proxy.opened();
       proxy.freeze();
 
-      // Each frozen connection fails the one request it carries, and is dropped with it.
+      // Each frozen connection fails the one request it carries, and is dropped with it; a request may
+      // also go to a fresh connection first (the pool opens one when it sees the others busy) and a
+      // frozen one after. So: at most one timeout per frozen connection, then fresh ones that work.
       const results: string[] = [];
-      for (let i = 0; i < 10 && results.at(-1) !== 'ok'; i++) {
+      const okInARow = () => results.length - 1 - results.findLastIndex((r) => r !== 'ok');
+      for (let i = 0; i < 12 && okInARow() < 3; i++) {
         results.push(await outcome(http.json('/api/v1/namespaces/default')));
       }
-      expect(results.at(-1)).toBe('ok');
-      expect(results.slice(0, -1).every((r) => r === KUBE_TIMEOUT)).toBe(true);
-      expect(results.length - 1).toBeLessThanOrEqual(4);
+      expect(okInARow()).toBe(3);
+      expect(results.filter((r) => r !== 'ok').every((r) => r === KUBE_TIMEOUT)).toBe(true);
+      expect(results.filter((r) => r === KUBE_TIMEOUT).length).toBeLessThanOrEqual(4);
       expect(proxy.opened()).toBeGreaterThan(before);
-      // And the fresh connection keeps working.
-      expect(await outcome(http.json('/api/v1/namespaces/default'))).toBe('ok');
     } finally {
       await http.close();
     }
