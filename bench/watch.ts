@@ -32,6 +32,21 @@ export function informer<T extends KubeObject>(
   );
 }
 
+/** Calls `see` with every object the watcher adds or updates, from now on; resolves once it has synced. */
+export async function seeEach<T extends KubeObject>(
+  watcher: Informer<T>,
+  see: (object: T) => void,
+): Promise<void> {
+  watcher.addHandlers({
+    onAdd: see,
+    onUpdate: (_old, object) => {
+      see(object);
+    },
+  });
+  watcher.start();
+  await watcher.waitForSync();
+}
+
 export interface ReadyTracker {
   /** Name -> when it was first seen Ready=True (epoch ms). */
   readonly readyAt: ReadonlyMap<string, number>;
@@ -59,14 +74,7 @@ export async function trackReady(kube: BenchKube, namespace: string): Promise<Re
     readyAt.set(name, Date.now());
     if (waiter !== undefined && readyAt.size >= waiter.count) waiter.resolve();
   };
-  watcher.addHandlers({
-    onAdd: see,
-    onUpdate: (_old, connection) => {
-      see(connection);
-    },
-  });
-  watcher.start();
-  await watcher.waitForSync();
+  await seeEach(watcher, see);
   return {
     readyAt,
     async waitForReady(count, timeoutMs) {
@@ -147,13 +155,6 @@ export async function watchTokens(kube: BenchKube, namespace: string): Promise<T
     }
     list.push({ seenAt: Date.now(), expiresAt });
   };
-  watcher.addHandlers({
-    onAdd: see,
-    onUpdate: (_old, secret) => {
-      see(secret);
-    },
-  });
-  watcher.start();
-  await watcher.waitForSync();
+  await seeEach(watcher, see);
   return { published, stop: () => watcher.stop() };
 }

@@ -21,7 +21,7 @@ import {
   type OperatorProcess,
 } from '../bench/operator-process.ts';
 import { sleep } from '../bench/stats.ts';
-import { informer, isReady, type SecretObject } from '../bench/watch.ts';
+import { informer, isReady, seeEach, type SecretObject } from '../bench/watch.ts';
 import type { KubeObject } from '../src/controller/types.ts';
 import { tokenDigest, type TokenLogEntry } from '../tools/local-oauth-server.ts';
 import type { Random } from './random.ts';
@@ -351,14 +351,7 @@ export async function watchConditions(kube: BenchKube): Promise<ConditionWatch> 
       events.push({ at: Date.now(), name, type: c.type, status: c.status, reason: c.reason });
     }
   };
-  watcher.addHandlers({
-    onAdd: see,
-    onUpdate: (_old, connection) => {
-      see(connection);
-    },
-  });
-  watcher.start();
-  await watcher.waitForSync();
+  await seeEach(watcher, see);
   return {
     events,
     seen(type, status, from, to = Number.POSITIVE_INFINITY) {
@@ -409,14 +402,7 @@ export async function watchRotations(kube: BenchKube): Promise<RotationWatcher> 
     const digest = tokenDigest(Buffer.from(encoded, 'base64').toString('utf8'));
     if (!seen.has(digest)) seen.set(digest, Date.now());
   };
-  watcher.addHandlers({
-    onAdd: see,
-    onUpdate: (_old, secret) => {
-      see(secret);
-    },
-  });
-  watcher.start();
-  await watcher.waitForSync();
+  await seeEach(watcher, see);
   return { persistedAt: (digest) => seen.get(digest), stop: () => watcher.stop() };
 }
 
