@@ -10,6 +10,7 @@ import {
   endpointUrl,
   invalidResponse,
   postForJson,
+  tokenRequestContext,
   tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
@@ -41,12 +42,7 @@ export async function requestShopifyToken(context: AdapterContext, request: Toke
     { 'content-type': 'application/json' },
   );
   if (status !== 200) {
-    throw fromHttpResponse(status, headers, body?.error, {
-      phase: 'token request',
-      host: endpoint.host,
-      grant: grant.type,
-      now: context.clock.now(),
-    });
+    throw fromHttpResponse(status, headers, body?.error, tokenRequestContext(context, endpoint, grant.type));
   }
   if (body === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
   return tokenSetFromJson(

@@ -2,7 +2,7 @@
 // answers HTTP 200 with `{ok: false, error}` for failures, `token_type: "bot"`, and comma-separated
 // scopes. Only the refresh_token grant exists here (rotation); `invalid_refresh_token` means the
 // refresh token is gone and someone must reinstall the app.
-import { fromHttpResponse, fromServerError, type ErrorContext } from '../../oauth/error-mapping.ts';
+import { fromHttpResponse, fromServerError } from '../../oauth/error-mapping.ts';
 import { knownServerError, OAuthError } from '../../oauth/errors.ts';
 import { parseRetryAfter } from '../../oauth/retry-after.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
@@ -11,6 +11,7 @@ import {
   endpointUrl,
   invalidResponse,
   postForJson,
+  tokenRequestContext,
   tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
@@ -35,12 +36,7 @@ export async function requestSlackToken(context: AdapterContext, request: TokenR
     'Slack needs clientSecret with client_secret_post or client_secret_basic',
   );
   const endpoint = slackTokenEndpoint(request);
-  const errorContext = (): ErrorContext => ({
-    phase: 'token request',
-    host: endpoint.host,
-    grant: grant.type,
-    now: context.clock.now(),
-  });
+  const errorContext = () => tokenRequestContext(context, endpoint, grant.type);
 
   const form = new URLSearchParams({ grant_type: 'refresh_token' });
   const headers: Record<string, string> = {};

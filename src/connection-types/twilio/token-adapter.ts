@@ -8,9 +8,10 @@ import { OAuthError } from '../../oauth/errors.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
-  endpointUrl,
   invalidResponse,
   postForJson,
+  tokenEndpointOnIssuer,
+  tokenRequestContext,
   tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
@@ -20,9 +21,7 @@ export const TWILIO_TOKEN_PATH = '/v2/token';
 
 /** `tokenEndpoint` if set, else `{issuer}/v2/token`. */
 export function twilioTokenEndpoint(request: TokenRequest): URL {
-  const { client } = request;
-  if (client.tokenEndpoint !== undefined) return endpointUrl(client.tokenEndpoint, 'tokenEndpoint');
-  return new URL(TWILIO_TOKEN_PATH, endpointUrl(client.issuer, 'issuer'));
+  return tokenEndpointOnIssuer(request, TWILIO_TOKEN_PATH);
 }
 
 /** Twilio's numeric error code (20003, 20429...) when the body has one. */
@@ -51,12 +50,12 @@ export async function requestTwilioToken(context: AdapterContext, request: Token
   const issuedAt = context.clock.now();
   const { status, headers, body } = await postForJson(context, endpoint, form, {});
   if (status !== 200) {
-    const error = fromHttpResponse(status, headers, body?.error, {
-      phase: 'token request',
-      host: endpoint.host,
-      grant: grant.type,
-      now: context.clock.now(),
-    });
+    const error = fromHttpResponse(
+      status,
+      headers,
+      body?.error,
+      tokenRequestContext(context, endpoint, grant.type),
+    );
     const twilioCode = twilioErrorCode(body);
     if (twilioCode === undefined) throw error;
     throw new OAuthError(error.code, `${error.message}, Twilio error ${String(twilioCode)}`, {

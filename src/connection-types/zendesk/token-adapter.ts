@@ -9,9 +9,10 @@ import { knownServerError, OAuthError } from '../../oauth/errors.ts';
 import type { TokenAdapter } from '../../oauth/token-adapter.ts';
 import type { TokenRequest, TokenSet } from '../../oauth/types.ts';
 import {
-  endpointUrl,
   invalidResponse,
   postForJson,
+  tokenEndpointOnIssuer,
+  tokenRequestContext,
   tokenSetFromJson,
   type AdapterContext,
   requiredClientSecret,
@@ -21,9 +22,7 @@ export const ZENDESK_TOKEN_PATH = '/oauth/tokens';
 
 /** `tokenEndpoint` if set, else `https://{issuer host}/oauth/tokens`. */
 export function zendeskTokenEndpoint(request: TokenRequest): URL {
-  const { client } = request;
-  if (client.tokenEndpoint !== undefined) return endpointUrl(client.tokenEndpoint, 'tokenEndpoint');
-  return new URL(ZENDESK_TOKEN_PATH, endpointUrl(client.issuer, 'issuer'));
+  return tokenEndpointOnIssuer(request, ZENDESK_TOKEN_PATH);
 }
 
 export async function requestZendeskToken(context: AdapterContext, request: TokenRequest): Promise<TokenSet> {
@@ -57,12 +56,12 @@ export async function requestZendeskToken(context: AdapterContext, request: Toke
         { status },
       );
     }
-    throw fromHttpResponse(status, headers, answer?.error, {
-      phase: 'token request',
-      host: endpoint.host,
-      grant: grant.type,
-      now: context.clock.now(),
-    });
+    throw fromHttpResponse(
+      status,
+      headers,
+      answer?.error,
+      tokenRequestContext(context, endpoint, grant.type),
+    );
   }
   if (answer === undefined) throw invalidResponse(endpoint.host, 'not a JSON object', status);
   return tokenSetFromJson(

@@ -2,11 +2,12 @@
 // and read a JSON object back. Transport failures and non-JSON answers become OAuthErrors here; what an
 // HTTP status or a vendor error code means is left to each adapter.
 import type { Clock } from '../../clock.ts';
+import type { ErrorContext } from '../error-mapping.ts';
 import { OAuthError } from '../errors.ts';
 import type { GuardedFetch } from '../guarded-fetch.ts';
 import { secret, type SecretValue } from '../../secrets/secret-value.ts';
 import { computeExpiresAt, parseScope } from '../expiry.ts';
-import type { TokenRequest, TokenSet } from '../types.ts';
+import type { Grant, TokenRequest, TokenSet } from '../types.ts';
 
 export interface AdapterContext {
   fetch: GuardedFetch;
@@ -49,6 +50,22 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 export function stringField(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The error context of a token request to `endpoint`; read now, so a Retry-After date is timed from now. */
+export function tokenRequestContext(
+  context: AdapterContext,
+  endpoint: URL,
+  grant: Grant['type'],
+): ErrorContext {
+  return { phase: 'token request', host: endpoint.host, grant, now: context.clock.now() };
+}
+
+/** `tokenEndpoint` if the client names one, else `path` on the issuer. */
+export function tokenEndpointOnIssuer(request: TokenRequest, path: string): URL {
+  const { client } = request;
+  if (client.tokenEndpoint !== undefined) return endpointUrl(client.tokenEndpoint, 'tokenEndpoint');
+  return new URL(path, endpointUrl(client.issuer, 'issuer'));
 }
 
 export function invalidResponse(host: string, why: string, status: number): OAuthError {
