@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../../src/clock.ts';
 import { FakeClock } from '../../support/fake-clock.ts';
 import { OAuthError } from '../../../src/oauth/errors.ts';
 import { createTokenCache, tokenCacheKey, type TokenFetcher } from '../../../src/oauth/token-cache.ts';
@@ -275,6 +276,47 @@ describe('createTokenCache', () => {
     const c = cache.getToken(request('c'));
     await server.settle();
     expect((await c).source).toBe('fetched');
+  });
+
+  it('never evicts a request in flight, and makes room again once requests settle', async () => {
+    const clock = new FakeClock();
+    const server = manualFetcher(clock);
+    const cache = createTokenCache({ clock, salt, maxEntries: 2 }, server.fetcher);
+    const request = (audience: string): TokenRequest => ({ ...base, audience });
+    const inFlight = ['a', 'b', 'c', 'd'].map((audience) => cache.getToken(request(audience)));
+    await clock.advance(0);
+    // Nothing idle to drop: the cache holds all four while their requests are on the wire.
+    expect(cache.size).toBe(4);
+    for (let i = 0; i < 4; i += 1) await server.settle();
+    await Promise.all(inFlight);
+    // The next new key drops the three least recently used (a, b, c), all valid.
+    cache.seed(request('e'), token(clock, 60_000));
+    expect(cache.size).toBe(2);
+    expect((await cache.getToken(request('d'))).source).toBe('cache');
+    expect((await cache.getToken(request('e'))).source).toBe('cache');
+    const a = cache.getToken(request('a'));
+    await server.settle();
+    expect((await a).source).toBe('fetched');
+  });
+
+  it('evicts in one pass per new key: 5,000 keys through a full cache of 1,000', () => {
+    const clock = new FakeClock();
+    const now = { calls: 0 };
+    const counting: Clock = {
+      now: () => {
+        now.calls += 1;
+        return clock.now();
+      },
+      setTimer: (ms, fn) => clock.setTimer(ms, fn),
+      sleep: (ms, signal) => clock.sleep(ms, signal),
+    };
+    const cache = createTokenCache({ clock: counting, salt, maxEntries: 1_000 }, () => {
+      throw new Error('no request expected');
+    });
+    for (let i = 0; i < 5_000; i += 1) cache.seed({ ...base, audience: `a${i}` }, token(clock, 60_000));
+    expect(cache.size).toBe(1_000);
+    // One clock read per eviction, not one per cached entry (quadratic: 4,000 x 1,000).
+    expect(now.calls).toBeLessThanOrEqual(2 * 5_000);
   });
 
   describe('refresh token rotation', () => {
