@@ -151,25 +151,43 @@ export class Controller<T extends KubeObject> {
     });
   }
 
-  /** Re-queues the keys `map` returns whenever a related object changes (before and after the change). */
-  watches<R extends KubeObject>(informer: EventSource<R>, map: (object: R) => readonly ObjectKey[]): this {
-    const enqueue = (object: R) => {
-      let keys: readonly ObjectKey[];
+  /**
+   * Re-queues the keys `map` returns whenever a related object changes (before and after the change).
+   * `ownWrite`: recognises a version this process wrote itself; its add or update event re-queues
+   * nothing, since the reconcile that wrote it already acted on it (an update still re-queues the keys
+   * the previous version mapped to and this one does not).
+   */
+  watches<R extends KubeObject>(
+    informer: EventSource<R>,
+    map: (object: R) => readonly ObjectKey[],
+    options: { ownWrite?: (object: R) => boolean } = {},
+  ): this {
+    const keysOf = (object: R): readonly string[] => {
       try {
-        keys = map(object);
+        return map(object).map(toKey);
       } catch (error) {
         this.#options.logger.error(
           { controller: this.name, informer: informer.name, err: describe(error) },
           'mapping a related object failed',
         );
-        return;
+        return [];
       }
-      for (const key of keys) this.queue.add(toKey(key));
     };
+    const enqueue = (object: R) => {
+      for (const key of keysOf(object)) this.queue.add(key);
+    };
+    const ownWrite = options.ownWrite ?? (() => false);
     informer.addHandlers({
-      onAdd: enqueue,
+      onAdd: (object) => {
+        if (!ownWrite(object)) enqueue(object);
+      },
       onUpdate: (old, object) => {
         if (old.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
+        if (ownWrite(object)) {
+          const now = new Set(keysOf(object));
+          for (const key of keysOf(old)) if (!now.has(key)) this.queue.add(key);
+          return;
+        }
         // A reference may have moved: both the old and the new dependents must look again.
         enqueue(old);
         enqueue(object);
@@ -180,8 +198,12 @@ export class Controller<T extends KubeObject> {
   }
 
   /** Re-queues the owner (of the primary kind) whenever an object it owns changes. */
-  owns<R extends KubeObject>(informer: EventSource<R>, owner: OwnerSelector): this {
-    return this.watches(informer, ownersOf(owner));
+  owns<R extends KubeObject>(
+    informer: EventSource<R>,
+    owner: OwnerSelector,
+    options: { ownWrite?: (object: R) => boolean } = {},
+  ): this {
+    return this.watches(informer, ownersOf(owner), options);
   }
 
   /**

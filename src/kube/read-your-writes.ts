@@ -18,6 +18,9 @@ export interface WrittenView<T> {
   wrote(object: T): void;
 }
 
+/** Whether a watched object is exactly a version this process wrote (its own write, seen coming back). */
+export type OwnWriteCheck = (object: Versioned) => boolean;
+
 export interface ReadYourWritesOptions {
   /**
    * Whether an object missing from the cache is gone (true: a connection we wrote the status of and
@@ -38,6 +41,12 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
   readonly #clock: Clock;
   readonly #options: ReadYourWritesOptions;
   readonly #memo = new Map<string, { object: T; at: number }>();
+  /**
+   * The resourceVersion of each recent write, by key, kept after its memo is gone: several informers may
+   * report the same write (coffre's own Secrets, and every Secret's metadata), each after the memo was
+   * dropped by the first. Dropped when a later version is seen, or after the memo's TTL.
+   */
+  readonly #written = new Map<string, { resourceVersion: string; at: number }>();
   #swept = 0;
 
   constructor(cache: Pick<Store<T>, 'get'>, clock: Clock, options: ReadYourWritesOptions) {
@@ -68,6 +77,10 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
    */
   observed(object: Versioned): void {
     const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const written = this.#written.get(key);
+    if (written !== undefined && written.resourceVersion !== object.metadata?.resourceVersion) {
+      if (atLeast(object.metadata?.resourceVersion, written.resourceVersion)) this.#written.delete(key);
+    }
     const memo = this.#memo.get(key);
     if (memo === undefined) return;
     if (
@@ -102,9 +115,28 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
     if (now - this.#swept >= MEMO_TTL_MS) {
       this.#swept = now;
       for (const [key, memo] of this.#memo) if (now - memo.at >= MEMO_TTL_MS) this.#memo.delete(key);
+      for (const [key, written] of this.#written)
+        if (now - written.at >= MEMO_TTL_MS) this.#written.delete(key);
     }
     const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
     this.#memo.set(key, { object, at: now });
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (resourceVersion === undefined) this.#written.delete(key);
+    else this.#written.set(key, { resourceVersion, at: now });
+  }
+
+  /**
+   * Whether `object` is the very version this process last wrote under its key (same resourceVersion,
+   * within the memo's TTL): the watch reporting our own write, which tells the writer nothing new.
+   */
+  isOwnWrite(object: Versioned): boolean {
+    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const written = this.#written.get(key);
+    return (
+      written !== undefined &&
+      written.resourceVersion === object.metadata?.resourceVersion &&
+      this.#clock.now() - written.at < MEMO_TTL_MS
+    );
   }
 
   /** How many written copies are held (for tests). */

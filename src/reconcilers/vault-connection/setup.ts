@@ -5,7 +5,7 @@ import { GROUP } from '../../api/v1alpha1/resources.ts';
 import type { Manager } from '../../controller/manager.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Store } from '../../controller/store.ts';
-import { fromKey } from '../../controller/types.ts';
+import { fromKey, type KubeObject } from '../../controller/types.ts';
 import { ReadYourWrites } from '../../kube/read-your-writes.ts';
 import { BY_OAUTH_CLIENT, BY_SECRET, indexedUnder, referencedBy, type Caches } from '../caches.ts';
 import { VaultConnectionReconciler, type VaultConnectionReconcilerDeps } from './reconciler.ts';
@@ -41,6 +41,10 @@ export function setupVaultConnectionController(
       deps.ownedData.forget(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '');
     },
   });
+  // Metadata from the watch, whole objects from our writes: gather tells them apart.
+  const ownedView = new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
+    absentMeansGone: false,
+  }).follow(ownedSecrets);
   const reconciler = new VaultConnectionReconciler({
     ...reconcilerDeps,
     flights,
@@ -49,10 +53,7 @@ export function setupVaultConnectionController(
     ),
     clients: clients.store,
     namespaceConnections: (namespace) => connections.store.byNamespace(namespace),
-    // Metadata from the watch, whole objects from our writes: gather tells them apart.
-    ownedSecrets: new ReadYourWrites(ownedSecrets.store as unknown as Store<V1Secret>, deps.clock, {
-      absentMeansGone: false,
-    }).follow(ownedSecrets),
+    ownedSecrets: ownedView,
   });
   const controller = manager.controller({
     name: 'vaultconnection',
@@ -69,9 +70,16 @@ export function setupVaultConnectionController(
   const connectionsOfSecret = referencedBy(connections, BY_SECRET);
   controller.watches(clients, connectionsOfClient);
   // A Secret matters to a connection directly (credentials, target, state) or through its OAuthClient.
-  controller.watches(secretMetadata, (secret) => [
-    ...connectionsOfSecret(secret),
-    ...indexedUnder(clients, BY_SECRET, secret).flatMap(connectionsOfClient),
-  ]);
-  controller.owns(ownedSecrets, { group: GROUP, kind: 'VaultConnection' });
+  // The target Secret a reconcile has just written comes back through both watches: that reconcile has
+  // already acted on it, so its echo queues nothing (a third reconcile per new connection otherwise).
+  const ownWrite = (secret: KubeObject) => ownedView.isOwnWrite(secret);
+  controller.watches(
+    secretMetadata,
+    (secret) => [
+      ...connectionsOfSecret(secret),
+      ...indexedUnder(clients, BY_SECRET, secret).flatMap(connectionsOfClient),
+    ],
+    { ownWrite },
+  );
+  controller.owns(ownedSecrets, { group: GROUP, kind: 'VaultConnection' }, { ownWrite });
 }

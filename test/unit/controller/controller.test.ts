@@ -306,6 +306,54 @@ describe('Controller', () => {
     expect(timesOf('conn')).toHaveLength(2);
   });
 
+  it('should not re-queue for an own write coming back, but should for anything else about the object', async () => {
+    const { clock, source, controller, timesOf } = setup(ok);
+    const owned = new FakeSource('secrets');
+    const ours = new Set(['9']);
+    controller.owns(
+      owned,
+      { group: 'coffre.dev', kind: 'VaultConnection' },
+      { ownWrite: (secret) => ours.has(secret.metadata?.resourceVersion ?? '') },
+    );
+    controller.start();
+    source.add(primary('conn'));
+    source.add(primary('other'));
+    await clock.advance(0);
+    const secret = (resourceVersion: string, owner: string) => ({
+      metadata: {
+        namespace: 'ns',
+        name: 'conn-token',
+        resourceVersion,
+        ownerReferences: [
+          {
+            apiVersion: 'coffre.dev/v1alpha1',
+            kind: 'VaultConnection',
+            name: owner,
+            uid: 'u',
+            controller: true,
+          },
+        ],
+      },
+    });
+    owned.add(secret('9', 'conn'));
+    await clock.advance(0);
+    expect(timesOf('conn')).toHaveLength(1);
+    // Someone else's change.
+    owned.update(secret('10', 'conn'));
+    await clock.advance(0);
+    expect(timesOf('conn')).toHaveLength(2);
+    // Our own write that moved the Secret to another owner: the one it left still looks again.
+    ours.add('11');
+    owned.update(secret('11', 'other'));
+    await clock.advance(0);
+    expect(timesOf('conn')).toHaveLength(3);
+    expect(timesOf('other')).toHaveLength(1);
+    // A deletion always counts.
+    owned.delete(secret('11', 'other'));
+    await clock.advance(0);
+    expect(timesOf('other')).toHaveLength(2);
+  });
+
   it('should finish in-flight reconciles on stop, take no more work, and report it drained', async () => {
     const clock = new FakeClock();
     let finished = false;

@@ -109,4 +109,31 @@ describe('ReadYourWrites', () => {
     handlers.onAdd?.(obj('3', undefined, 'u2'));
     expect(view.size).toBe(0);
   });
+
+  it('recognises its own write coming back, from every informer, until a later version or ten seconds', async () => {
+    const { clock, view } = setup(false);
+    let handlers: { onAdd?(o: Obj): void; onUpdate?(old: Obj, o: Obj): void } = {};
+    view.follow({ addHandlers: (h) => (handlers = h) });
+    // Metadata only, as the every-Secret informer keeps it: no uid.
+    const trimmed = (resourceVersion: string) => ({
+      metadata: { namespace: 'ns', name: 'a', resourceVersion },
+    });
+    expect(view.isOwnWrite(obj('7'))).toBe(false);
+    view.wrote(obj('7', 'written'));
+    expect(view.isOwnWrite(obj('6'))).toBe(false);
+    expect(view.isOwnWrite(obj('7'))).toBe(true);
+    // The first informer's echo drops the memo, not the record: the second informer's echo is known too.
+    handlers.onAdd?.(obj('7'));
+    expect(view.size).toBe(0);
+    expect(view.isOwnWrite(trimmed('7'))).toBe(true);
+    expect(view.isOwnWrite({ metadata: { namespace: 'ns', name: 'b', resourceVersion: '7' } })).toBe(false);
+    // Someone else's later version ends it.
+    handlers.onUpdate?.(obj('7'), obj('8'));
+    expect(view.isOwnWrite(obj('7'))).toBe(false);
+    expect(view.isOwnWrite(obj('8'))).toBe(false);
+    // And time does, for an echo that never came.
+    view.wrote(obj('9'));
+    await clock.advance(10_000);
+    expect(view.isOwnWrite(obj('9'))).toBe(false);
+  });
 });
