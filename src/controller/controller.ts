@@ -153,14 +153,15 @@ export class Controller<T extends KubeObject> {
 
   /**
    * Re-queues the keys `map` returns whenever a related object changes (before and after the change).
-   * `ownWrite`: recognises a version this process wrote itself; its add or update event re-queues
-   * nothing, since the reconcile that wrote it already acted on it (an update still re-queues the keys
-   * the previous version mapped to and this one does not).
+   * `claim`: takes an add or update event away from the queue — this process's own write coming back,
+   * which the reconcile that wrote it has already acted on — and calls `release` if it turns out to be
+   * something else (an update still re-queues at once what only the previous version mapped to).
+   * Deletions always queue.
    */
   watches<R extends KubeObject>(
     informer: EventSource<R>,
     map: (object: R) => readonly ObjectKey[],
-    options: { ownWrite?: (object: R) => boolean } = {},
+    options: { claim?: (object: R, release: () => void) => boolean } = {},
   ): this {
     const keysOf = (object: R): readonly string[] => {
       try {
@@ -176,21 +177,27 @@ export class Controller<T extends KubeObject> {
     const enqueue = (object: R) => {
       for (const key of keysOf(object)) this.queue.add(key);
     };
-    const ownWrite = options.ownWrite ?? (() => false);
+    const claim = options.claim ?? (() => false);
     informer.addHandlers({
       onAdd: (object) => {
-        if (!ownWrite(object)) enqueue(object);
+        const queue = () => {
+          enqueue(object);
+        };
+        if (!claim(object, queue)) queue();
       },
       onUpdate: (old, object) => {
         if (old.metadata?.resourceVersion === object.metadata?.resourceVersion) return;
-        if (ownWrite(object)) {
-          const now = new Set(keysOf(object));
-          for (const key of keysOf(old)) if (!now.has(key)) this.queue.add(key);
+        // A reference may have moved: both the old and the new dependents must look again.
+        const both = () => {
+          enqueue(old);
+          enqueue(object);
+        };
+        if (!claim(object, both)) {
+          both();
           return;
         }
-        // A reference may have moved: both the old and the new dependents must look again.
-        enqueue(old);
-        enqueue(object);
+        const now = new Set(keysOf(object));
+        for (const key of keysOf(old)) if (!now.has(key)) this.queue.add(key);
       },
       onDelete: enqueue,
     });
@@ -201,7 +208,7 @@ export class Controller<T extends KubeObject> {
   owns<R extends KubeObject>(
     informer: EventSource<R>,
     owner: OwnerSelector,
-    options: { ownWrite?: (object: R) => boolean } = {},
+    options: { claim?: (object: R, release: () => void) => boolean } = {},
   ): this {
     return this.watches(informer, ownersOf(owner), options);
   }

@@ -16,10 +16,12 @@ export interface WrittenView<T> {
   get(key: string): T | undefined;
   /** Records what a write returned (it carries the new resourceVersion). */
   wrote(object: T): void;
+  /**
+   * Runs `write`, a write of the object under `key` that calls wrote() with its result: watch events for
+   * that key that arrive while it is on the wire are held by claim() until the result is known.
+   */
+  writing<R>(key: string, write: () => Promise<R>): Promise<R>;
 }
-
-/** Whether a watched object is exactly a version this process wrote (its own write, seen coming back). */
-export type OwnWriteCheck = (object: Versioned) => boolean;
 
 export interface ReadYourWritesOptions {
   /**
@@ -36,6 +38,10 @@ function atLeast(a: string | undefined, b: string | undefined): boolean {
   return a === b;
 }
 
+function keyOf(object: Versioned): string {
+  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
 export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
   readonly #cache: Pick<Store<T>, 'get'>;
   readonly #clock: Clock;
@@ -47,6 +53,11 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
    * dropped by the first. Dropped when a later version is seen, or after the memo's TTL.
    */
   readonly #written = new Map<string, { resourceVersion: string; at: number }>();
+  /** Writes on the wire, by key, and the watch events that arrived meanwhile (see claim). */
+  readonly #pending = new Map<
+    string,
+    { writers: number; held: { resourceVersion: string | undefined; release: () => void }[] }
+  >();
   #swept = 0;
 
   constructor(cache: Pick<Store<T>, 'get'>, clock: Clock, options: ReadYourWritesOptions) {
@@ -76,7 +87,7 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
    * this a memo would stay until the next write sweeps it — after a burst, a second copy of every object.
    */
   observed(object: Versioned): void {
-    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const key = keyOf(object);
     const written = this.#written.get(key);
     if (written !== undefined && written.resourceVersion !== object.metadata?.resourceVersion) {
       if (atLeast(object.metadata?.resourceVersion, written.resourceVersion)) this.#written.delete(key);
@@ -118,7 +129,7 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
       for (const [key, written] of this.#written)
         if (now - written.at >= MEMO_TTL_MS) this.#written.delete(key);
     }
-    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    const key = keyOf(object);
     this.#memo.set(key, { object, at: now });
     const resourceVersion = object.metadata?.resourceVersion;
     if (resourceVersion === undefined) this.#written.delete(key);
@@ -130,11 +141,50 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
    * within the memo's TTL): the watch reporting our own write, which tells the writer nothing new.
    */
   isOwnWrite(object: Versioned): boolean {
-    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    return this.#isOwnVersion(keyOf(object), object.metadata?.resourceVersion);
+  }
+
+  /**
+   * A watch event about `object`, for a controller deciding whether to queue its dependents: true when
+   * this view takes it — it is our own write (dropped), or a write of that key is on the wire (held:
+   * `release` is called once the write's result shows the event was not its own version). The watch
+   * often reports a write before the writer has read the response that names its version.
+   */
+  claim(object: Versioned, release: () => void): boolean {
+    const key = keyOf(object);
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (this.#isOwnVersion(key, resourceVersion)) return true;
+    const pending = this.#pending.get(key);
+    if (pending === undefined) return false;
+    pending.held.push({ resourceVersion, release });
+    return true;
+  }
+
+  async writing<R>(key: string, write: () => Promise<R>): Promise<R> {
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      pending = { writers: 0, held: [] };
+      this.#pending.set(key, pending);
+    }
+    pending.writers += 1;
+    try {
+      return await write();
+    } finally {
+      pending.writers -= 1;
+      if (pending.writers === 0) {
+        this.#pending.delete(key);
+        for (const held of pending.held) {
+          if (!this.#isOwnVersion(key, held.resourceVersion)) held.release();
+        }
+      }
+    }
+  }
+
+  #isOwnVersion(key: string, resourceVersion: string | undefined): boolean {
     const written = this.#written.get(key);
     return (
       written !== undefined &&
-      written.resourceVersion === object.metadata?.resourceVersion &&
+      written.resourceVersion === resourceVersion &&
       this.#clock.now() - written.at < MEMO_TTL_MS
     );
   }

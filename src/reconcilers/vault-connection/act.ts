@@ -65,14 +65,16 @@ export async function persistRotation(
     });
   }
   const body = stateSecretObject(connection, rotation);
-  const written =
-    existing === undefined
-      ? await deps.port.createSecret(namespace, body)
-      : await deps.port.replaceSecret(namespace, {
-          ...body,
-          metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion ?? '' },
-        });
-  remember(deps, written);
+  await deps.ownedSecrets.writing(`${namespace}/${name}`, async () => {
+    const written =
+      existing === undefined
+        ? await deps.port.createSecret(namespace, body)
+        : await deps.port.replaceSecret(namespace, {
+            ...body,
+            metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion ?? '' },
+          });
+    remember(deps, written);
+  });
 }
 
 /**
@@ -86,23 +88,26 @@ export async function writeTarget(
   wanted: V1Secret,
 ): Promise<{ kind: 'written'; secret: V1Secret } | { kind: 'conflict' }> {
   const namespace = connection.metadata.namespace ?? '';
-  let written: V1Secret;
-  if (existing !== undefined) written = await deps.port.replaceSecret(namespace, wanted);
-  else {
-    try {
-      written = await deps.port.createSecret(namespace, wanted);
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      const live = await deps.port.getSecret(namespace, wanted.metadata?.name ?? '');
-      if (live === undefined || !isOwnedBy(live, connection)) return { kind: 'conflict' };
-      written = await deps.port.replaceSecret(namespace, {
-        ...wanted,
-        metadata: { ...wanted.metadata, resourceVersion: live.metadata?.resourceVersion ?? '' },
-      });
+  const name = wanted.metadata?.name ?? '';
+  return deps.ownedSecrets.writing(`${namespace}/${name}`, async () => {
+    let written: V1Secret;
+    if (existing !== undefined) written = await deps.port.replaceSecret(namespace, wanted);
+    else {
+      try {
+        written = await deps.port.createSecret(namespace, wanted);
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        const live = await deps.port.getSecret(namespace, name);
+        if (live === undefined || !isOwnedBy(live, connection)) return { kind: 'conflict' as const };
+        written = await deps.port.replaceSecret(namespace, {
+          ...wanted,
+          metadata: { ...wanted.metadata, resourceVersion: live.metadata?.resourceVersion ?? '' },
+        });
+      }
     }
-  }
-  remember(deps, written);
-  return { kind: 'written', secret: written };
+    remember(deps, written);
+    return { kind: 'written' as const, secret: written };
+  });
 }
 
 /**

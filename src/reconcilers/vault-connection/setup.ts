@@ -70,16 +70,17 @@ export function setupVaultConnectionController(
   const connectionsOfSecret = referencedBy(connections, BY_SECRET);
   controller.watches(clients, connectionsOfClient);
   // A Secret matters to a connection directly (credentials, target, state) or through its OAuthClient.
-  // The target Secret a reconcile has just written comes back through both watches: that reconcile has
-  // already acted on it, so its echo queues nothing (a third reconcile per new connection otherwise).
-  const ownWrite = (secret: KubeObject) => ownedView.isOwnWrite(secret);
+  // The target or state Secret a reconcile has just written comes back through both watches: that
+  // reconcile has already acted on it, so its echo queues nothing (a third reconcile per new connection
+  // otherwise). An echo that arrives before the write's response is held until the response names it.
+  const claim = (secret: KubeObject, release: () => void) => ownedView.claim(secret, release);
   controller.watches(
     secretMetadata,
     (secret) => [
       ...connectionsOfSecret(secret),
       ...indexedUnder(clients, BY_SECRET, secret).flatMap(connectionsOfClient),
     ],
-    { ownWrite },
+    { claim },
   );
-  controller.owns(ownedSecrets, { group: GROUP, kind: 'VaultConnection' }, { ownWrite });
+  controller.owns(ownedSecrets, { group: GROUP, kind: 'VaultConnection' }, { claim });
 }

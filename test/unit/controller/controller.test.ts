@@ -306,14 +306,22 @@ describe('Controller', () => {
     expect(timesOf('conn')).toHaveLength(2);
   });
 
-  it('should not re-queue for an own write coming back, but should for anything else about the object', async () => {
+  it('should not re-queue for an event the claim takes, until it releases it; deletions always queue', async () => {
     const { clock, source, controller, timesOf } = setup(ok);
     const owned = new FakeSource('secrets');
+    // Versions claimed as our own writes; a held event waits in `held` until released.
     const ours = new Set(['9']);
+    const held: (() => void)[] = [];
     controller.owns(
       owned,
       { group: 'coffre.dev', kind: 'VaultConnection' },
-      { ownWrite: (secret) => ours.has(secret.metadata?.resourceVersion ?? '') },
+      {
+        claim: (secret, release) => {
+          const version = secret.metadata?.resourceVersion ?? '';
+          if (version === 'held') held.push(release);
+          return ours.has(version) || version === 'held';
+        },
+      },
     );
     controller.start();
     source.add(primary('conn'));
@@ -348,10 +356,17 @@ describe('Controller', () => {
     await clock.advance(0);
     expect(timesOf('conn')).toHaveLength(3);
     expect(timesOf('other')).toHaveLength(1);
-    // A deletion always counts.
-    owned.delete(secret('11', 'other'));
+    // Held, then released: it queues then.
+    owned.update(secret('held', 'other'));
+    await clock.advance(0);
+    expect(timesOf('other')).toHaveLength(1);
+    for (const release of held) release();
     await clock.advance(0);
     expect(timesOf('other')).toHaveLength(2);
+    // A deletion always counts.
+    owned.delete(secret('held', 'other'));
+    await clock.advance(0);
+    expect(timesOf('other')).toHaveLength(3);
   });
 
   it('should finish in-flight reconciles on stop, take no more work, and report it drained', async () => {

@@ -136,4 +136,44 @@ describe('ReadYourWrites', () => {
     await clock.advance(10_000);
     expect(view.isOwnWrite(obj('9'))).toBe(false);
   });
+
+  it('holds the events of a write on the wire until its response names its version', async () => {
+    const { view } = setup(false);
+    const released: string[] = [];
+    const event = (resourceVersion: string) =>
+      view.claim(obj(resourceVersion), () => released.push(resourceVersion));
+    // No write on the wire, nothing written: not ours.
+    expect(event('5')).toBe(false);
+    let answer: (written: Obj) => void = () => undefined;
+    const write = view.writing('ns/a', async () => {
+      const written = await new Promise<Obj>((resolve) => (answer = resolve));
+      view.wrote(written);
+      return written;
+    });
+    // The watch reports our write (7) and then someone else's (8) before the response arrives.
+    expect(event('7')).toBe(true);
+    expect(event('8')).toBe(true);
+    // Another key is not held.
+    expect(
+      view.claim({ metadata: { namespace: 'ns', name: 'b', resourceVersion: '7' } }, () => undefined),
+    ).toBe(false);
+    answer(obj('7'));
+    await write;
+    expect(released).toEqual(['8']);
+    // After the write, its echo is recognised at once.
+    expect(event('7')).toBe(true);
+    expect(released).toEqual(['8']);
+  });
+
+  it('releases every held event when the write fails', async () => {
+    const { view } = setup(false);
+    const released: string[] = [];
+    const failed = view.writing('ns/a', async () => {
+      view.claim(obj('7'), () => released.push('7'));
+      await Promise.resolve();
+      throw new Error('refused');
+    });
+    await expect(failed).rejects.toThrow('refused');
+    expect(released).toEqual(['7']);
+  });
 });
