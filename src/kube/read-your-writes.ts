@@ -137,14 +137,6 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
   }
 
   /**
-   * Whether `object` is the very version this process last wrote under its key (same resourceVersion,
-   * within the memo's TTL): the watch reporting our own write, which tells the writer nothing new.
-   */
-  isOwnWrite(object: Versioned): boolean {
-    return this.#isOwnVersion(keyOf(object), object.metadata?.resourceVersion);
-  }
-
-  /**
    * A watch event about `object`, for a controller deciding whether to queue its dependents: true when
    * this view takes it — it is our own write (dropped), or a write of that key is on the wire (held:
    * `release` is called once the write's result shows the event was not its own version). The watch
@@ -180,6 +172,7 @@ export class ReadYourWrites<T extends Versioned> implements WrittenView<T> {
     }
   }
 
+  /** Whether `resourceVersion` is the one this process last wrote under `key`, within the memo's TTL. */
   #isOwnVersion(key: string, resourceVersion: string | undefined): boolean {
     const written = this.#written.get(key);
     return (
